@@ -1,0 +1,97 @@
+"""The course outline: every lesson, the phase of a model's life where it helps, and its page.
+
+The router (streamlit_app.py), the home page's course map, the tests and the benchmark all read
+this file. A lesson appears in the navigation once `ready` is True; until then the course map
+lists it as "in preparation". Importing this module is cheap: pages are imported on first visit.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+PHASES = {
+    "before": "Before training",
+    "during": "During training",
+    "after": "After training",
+    "inference": "At inference",
+}
+
+
+@dataclass(frozen=True)
+class Lesson:
+    slug: str  # package name under lessons/ and URL path
+    title: str
+    icon: str
+    phases: tuple[str, ...]  # keys of PHASES; the first is where the navigation lists it
+    summary: str  # one line: what the student will see
+    model_kinds: tuple[str, ...]  # "cnn", "transformer", "mlp"
+    goals: tuple[str, ...] = field(default=())  # keys of GOALS
+    ready: bool = False
+
+    @property
+    def page_module(self) -> str:
+        return f"lessons.{self.slug}.page"
+
+    def render(self) -> None:
+        """Import the lesson's page on first use and draw it."""
+        importlib.import_module(self.page_module).render()
+
+
+COURSE: tuple[Lesson, ...] = (
+    Lesson("architecture", "Model architecture", ":material/account_tree:", ("before",),
+           "Layer diagrams, the autograd graph, a parameter table and a model builder with live shapes.",
+           ("cnn", "transformer", "mlp"), ("architecture",), ready=False),
+    Lesson("training", "Training curves", ":material/show_chart:", ("during",),
+           "Train a real model in the page and read its loss and accuracy curves as they grow.",
+           ("cnn", "mlp"), ("debug",), ready=False),
+    Lesson("gradients", "Gradient plots", ":material/stacked_line_chart:", ("during",),
+           "Per-layer gradient norms and histograms: vanishing and exploding gradients made visible.",
+           ("cnn", "mlp"), ("debug",)),
+    Lesson("landscapes", "Loss landscapes", ":material/landscape:", ("during", "after"),
+           "Slices of the loss surface around a trained model, along random filter-normalised directions.",
+           ("cnn", "mlp"), ("debug", "compare")),
+    Lesson("activations", "Activation heatmaps", ":material/local_fire_department:", ("after", "inference"),
+           "Class activation maps on photos and digits, and a model caught looking at the wrong thing.",
+           ("cnn",), ("looks_at",), ready=False),
+    Lesson("features", "Feature visualization", ":material/palette:", ("after",),
+           "Images optimised to excite one channel: what a unit of the network responds to.",
+           ("cnn",), ("looks_at", "compare")),
+    Lesson("factorization", "Deep feature factorization", ":material/category:", ("after",),
+           "Non-negative matrix factorisation of activations splits an image into the concepts the model sees.",
+           ("cnn",), ("looks_at",)),
+    Lesson("attention", "Attention", ":material/visibility:", ("after", "inference"),
+           "Per-layer, per-head attention of a real sentence encoder, and attention rollout.",
+           ("transformer",), ("looks_at", "architecture")),
+    Lesson("embeddings", "Embeddings", ":material/scatter_plot:", ("after",),
+           "Hidden representations projected with PCA, t-SNE and UMAP: which inputs the model groups together.",
+           ("transformer", "cnn", "mlp"), ("compare",)),
+)
+
+# The order in which a student working alone should take the lessons.
+RECOMMENDED_ORDER = ("architecture", "training", "gradients", "landscapes", "activations",
+                     "features", "factorization", "attention", "embeddings")
+
+GOALS = {
+    "architecture": "Understand the architecture",
+    "debug": "Debug a training run that does not learn",
+    "looks_at": "Check what the model looks at",
+    "compare": "Compare representations",
+}
+
+MODEL_KINDS = {"cnn": "CNN (images)", "transformer": "Transformer (text)", "mlp": "MLP (tabular or flat input)"}
+
+LESSONS: tuple[Lesson, ...] = tuple(lesson for lesson in COURSE if lesson.ready)
+
+
+def get(slug: str) -> Lesson:
+    for lesson in COURSE:
+        if lesson.slug == slug:
+            return lesson
+    raise KeyError(f"no lesson {slug!r}")
+
+
+def recommend(goal: str, model_kind: str) -> list[Lesson]:
+    """The lessons to open, in course order, for a goal and a kind of model."""
+    order = {slug: i for i, slug in enumerate(RECOMMENDED_ORDER)}
+    chosen = [lesson for lesson in COURSE if goal in lesson.goals and model_kind in lesson.model_kinds]
+    return sorted(chosen, key=lambda lesson: order[lesson.slug])

@@ -1,0 +1,211 @@
+"""The lesson scaffold every page uses (DESIGN.md, "The lesson scaffold").
+
+A page builds a `LessonPage`, then calls, in order: `header`, its controls through `control`,
+its charts through `chart`, `what_you_see`, `try_this`, `quiz`, `do_it_yourself`, `reading`.
+Controls are keyed "<slug>.<name>" and bound to the URL, so the address bar is always a share
+link that reproduces the page. Presenter mode (a sidebar toggle, `?presenter=true`) hides the
+prose and enlarges the charts; "Reset" puts every control back to its default.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import streamlit as st
+
+PRESENTER_KEY = "presenter"
+
+
+@dataclass(frozen=True)
+class QuizQuestion:
+    prompt: str
+    options: tuple[str, ...]
+    answer: int  # index into options
+    explanation: str  # shown after any answer, right or wrong
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A guided "Try this": a preset for the controls, a prediction, and a check on the result.
+
+    `check(result)` returns (the expected effect appeared on this run, a sentence with the numbers).
+    It receives whatever the page passes to `try_this` (None before anything has run).
+    """
+
+    key: str
+    title: str
+    setup: Mapping[str, Any]  # control name (without the slug) -> value
+    question: str
+    predictions: tuple[str, ...]
+    expected: int  # index of the prediction the effect confirms
+    check: Callable[[Any], tuple[bool, str]]
+
+
+@dataclass(frozen=True)
+class Reading:
+    title: str
+    url: str
+    note: str = ""
+
+
+def presenter_mode() -> bool:
+    return bool(st.session_state.get(PRESENTER_KEY, False))
+
+
+def presenter_toggle() -> None:
+    """The sidebar switch the router draws on every page; `?presenter=true` turns it on."""
+    st.sidebar.toggle("Presenter mode", key=PRESENTER_KEY, bind="query-params",
+                      help="Large charts, prose hidden: for showing a lesson to a class.")
+    if presenter_mode():
+        st.html("<style>.stMainBlockContainer{max-width:100%;font-size:1.25rem}"
+                " h1{font-size:2.6rem!important}</style>")
+
+
+@dataclass
+class LessonPage:
+    slug: str
+    title: str
+    defaults: Mapping[str, Any]  # control name -> default value; these are the shareable controls
+    shared: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        for name, value in self.defaults.items():
+            st.session_state.setdefault(self.key(name), value)
+
+    # ----- state -------------------------------------------------------------------------------
+    def key(self, name: str) -> str:
+        return f"{self.slug}.{name}"
+
+    def value(self, name: str) -> Any:
+        return st.session_state.get(self.key(name), self.defaults.get(name))
+
+    def set_values(self, values: Mapping[str, Any]) -> None:
+        """Set controls (call from a widget callback, before the widgets are drawn)."""
+        for name, value in values.items():
+            st.session_state[self.key(name)] = value
+
+    def reset(self) -> None:
+        self.set_values(self.defaults)
+        for state_key in [k for k in st.session_state if str(k).startswith(f"{self.slug}._")]:
+            del st.session_state[state_key]
+
+    def control(self, widget: Callable[..., Any], name: str, *args: Any, **kwargs: Any) -> Any:
+        """Draw a widget keyed "<slug>.<name>"; names in `defaults` are bound to the URL."""
+        if name in self.defaults:
+            kwargs.setdefault("bind", "query-params")
+        return widget(*args, key=self.key(name), **kwargs)
+
+    def share_url(self) -> str:
+        query = {k: st.query_params.get_all(k) for k in st.query_params}
+        base = (st.context.url or "").split("?")[0].rstrip("/")  # None outside a browser session
+        if not base.endswith("/" + self.slug):
+            base = f"{base}/{self.slug}"
+        return f"{base}?{urlencode(query, doseq=True)}" if query else base
+
+    # ----- scaffold sections -------------------------------------------------------------------
+    def header(self, why: str, objectives: Sequence[str], phases: Sequence[str] = ()) -> None:
+        title_col, tools_col = st.columns([5, 2], vertical_alignment="bottom")
+        title_col.title(self.title)
+        with tools_col:
+            left, right = st.columns(2)
+            left.button("Reset", key=f"{self.slug}._reset_button", on_click=self.reset,
+                        icon=":material/restart_alt:", help="Every control back to its default",
+                        width="stretch")
+            with right.popover("Share", icon=":material/link:", width="stretch"):
+                st.caption("This link opens the page with the controls exactly as they are now.")
+                st.code(self.share_url(), language=None, wrap_lines=True)
+        if phases:
+            st.caption(" · ".join(phases))
+        if presenter_mode():
+            return
+        st.markdown(why)
+        st.markdown("**In this lesson you will**\n" + "\n".join(f"- {o}" for o in objectives))
+
+    def chart(self, figure: Any, caption: str, key: str | None = None) -> None:
+        """Show an Altair or Plotly figure, or DOT text, with its caption."""
+        if isinstance(figure, str):
+            st.graphviz_chart(figure, width="stretch")
+        elif type(figure).__module__.startswith("plotly"):
+            st.plotly_chart(figure, key=key, width="stretch")
+        else:
+            st.altair_chart(figure, key=key, width="stretch")
+        st.caption(caption)
+
+    def chart_height(self, height: int) -> int:
+        return int(height * 1.5) if presenter_mode() else height
+
+    def what_you_see(self, sentences: Sequence[str]) -> None:
+        """Text computed from the current result: numbers, not boilerplate."""
+        st.subheader("What you see")
+        st.markdown("\n".join(f"- {s}" for s in sentences))
+
+    def try_this(self, experiments: Sequence[Experiment], result: Any) -> None:
+        st.subheader("Try this")
+        if not presenter_mode():
+            st.caption("Pick what you expect, set up the experiment, and the page checks this run.")
+        active = st.session_state.get(f"{self.slug}._experiment")
+        for exp in experiments:
+            with st.container(border=True):
+                st.markdown(f"**{exp.title}.** {exp.question}")
+                guess = st.radio("Your prediction", exp.predictions, index=None, horizontal=True,
+                                 key=f"{self.slug}._predict.{exp.key}")
+                st.button("Set up this experiment", key=f"{self.slug}._setup.{exp.key}",
+                          on_click=self._start_experiment, args=(exp,), disabled=guess is None,
+                          help=None if guess is not None else "Make a prediction first")
+                if active == exp.key:
+                    self._report_experiment(exp, guess, result)
+
+    def _start_experiment(self, exp: Experiment) -> None:
+        self.set_values(exp.setup)
+        st.session_state[f"{self.slug}._experiment"] = exp.key
+
+    def _report_experiment(self, exp: Experiment, guess: str | None, result: Any) -> None:
+        changed = [n for n, v in exp.setup.items() if self.value(n) != v]
+        if changed:
+            st.info("You changed " + ", ".join(changed) + " since setting up this experiment: "
+                    "press the button again to check it.")
+            return
+        if result is None:
+            st.info("Run the experiment above (the page says how), then come back here.")
+            return
+        appeared, message = exp.check(result)
+        verdict = st.success if appeared else st.warning
+        verdict(("The expected effect appeared on this run. " if appeared
+                 else "The expected effect did not appear on this run. ") + message)
+        if guess is not None:
+            right = exp.predictions.index(guess) == exp.expected
+            st.markdown(("Your prediction matched." if right else
+                         f"You predicted \u201c{guess}\u201d; the lesson expected "
+                         f"\u201c{exp.predictions[exp.expected]}\u201d.") +
+                        ("" if appeared or not right else " (This run did not show it: see above.)"))
+
+    def quiz(self, questions: Sequence[QuizQuestion]) -> None:
+        if presenter_mode():
+            return
+        st.subheader("Check yourself")
+        for i, q in enumerate(questions):
+            choice = st.radio(q.prompt, q.options, index=None, key=f"{self.slug}._quiz.{i}")
+            if choice is None:
+                continue
+            if q.options.index(choice) == q.answer:
+                st.success("Right. " + q.explanation)
+            else:
+                st.error("Not quite. " + q.explanation)
+
+    def do_it_yourself(self, script: str | Path, intro: str) -> None:
+        """Show a standalone script (which a test runs) that reproduces the page's picture."""
+        if presenter_mode():
+            return
+        st.subheader("Do it yourself")
+        st.markdown(intro)
+        st.code(Path(script).read_text(), language="python", line_numbers=True)
+
+    def reading(self, items: Sequence[Reading]) -> None:
+        if presenter_mode():
+            return
+        st.subheader("Further reading")
+        st.markdown("\n".join(f"- [{r.title}]({r.url})" + (f": {r.note}" if r.note else "")
+                              for r in items))

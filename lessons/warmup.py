@@ -1,0 +1,36 @@
+"""Warm the heavy imports and the shared models in a background thread once per server process.
+
+The home page imports no torch, so a student who lands there sees it at once; by the time they open
+a lesson, torch, the CAM library and the bundled models are (usually) already in memory.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+
+_started = threading.Event()  # process-wide and not per student: it only records that warm-up began
+MODULES = ("torch", "torchvision", "pandas", "altair", "models.zoo", "pytorch_grad_cam")
+MODELS = ("digits_cnn", "efficientnet_lite0")
+
+
+def _warm() -> None:
+    for name in MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception:  # a missing optional library must not stop the server
+            logging.getLogger(__name__).warning("warm-up could not import %s", name, exc_info=True)
+    try:
+        zoo = importlib.import_module("models.zoo")
+        for model_name in MODELS:
+            zoo.load(model_name)
+    except Exception:
+        logging.getLogger(__name__).warning("warm-up could not load the models", exc_info=True)
+
+
+def start() -> None:
+    """Start the warm-up thread unless it already ran in this process."""
+    if _started.is_set():
+        return
+    _started.set()
+    threading.Thread(target=_warm, name="warmup", daemon=True).start()

@@ -1,0 +1,1 @@
+"""The course models: architectures, the training engine, bundled weights (see zoo.py)."""

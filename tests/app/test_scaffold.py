@@ -1,0 +1,96 @@
+"""Every part of lessons/ui.py, exercised through a small page under tests/ with AppTest."""
+import runpy
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).with_name("scaffold") / "page.py")
+
+
+def run_page() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [s.value for s in at.success] + [w.value for w in at.warning]
+    parts += [i.value for i in at.info] + [e.value for e in at.error]
+    return "\n".join(parts)
+
+
+def test_header_objectives_and_what_you_see():
+    at = run_page()
+    assert at.title[0].value == "Scaffold test page"
+    body = texts(at)
+    assert "Objective one" in body and "Why: a paragraph" in body
+    assert "3 squared is 9." in body
+    assert at.subheader.values[:2] == ["What you see", "Try this"]
+
+
+def test_experiment_needs_a_prediction_then_sets_controls_and_checks():
+    at = run_page()
+    setup = at.button(key="scaffold._setup.five")
+    assert setup.disabled
+    at.radio(key="scaffold._predict.five").set_value("25").run()
+    assert not at.button(key="scaffold._setup.five").disabled
+    at.button(key="scaffold._setup.five").click().run()
+    assert at.slider(key="scaffold.n").value == 5
+    assert "The expected effect appeared on this run. The result is 25." in texts(at)
+    assert "Your prediction matched." in texts(at)
+    at.slider(key="scaffold.n").set_value(6).run()
+    assert "You changed n since setting up this experiment" in texts(at)
+
+
+def test_experiment_that_does_not_show_its_effect_says_so():
+    at = run_page()
+    at.radio(key="scaffold._predict.wrong").set_value("yes").run()
+    at.button(key="scaffold._setup.wrong").click().run()
+    assert at.selectbox(key="scaffold.shape").value == "cube"
+    assert "did not appear on this run. The result is 8." in texts(at)
+
+
+def test_quiz_feedback_right_and_wrong():
+    at = run_page()
+    at.radio(key="scaffold._quiz.0").set_value("3").run()
+    assert "Not quite. Two and two make four." in texts(at)
+    at.radio(key="scaffold._quiz.0").set_value("4").run()
+    assert "Right. Two and two make four." in texts(at)
+
+
+def test_reset_restores_defaults():
+    at = run_page()
+    at.slider(key="scaffold.n").set_value(8).run()
+    at.selectbox(key="scaffold.shape").set_value("cube").run()
+    at.button(key="scaffold._reset_button").click().run()
+    assert at.slider(key="scaffold.n").value == 3
+    assert at.selectbox(key="scaffold.shape").value == "square"
+
+
+def test_presenter_mode_hides_prose_but_keeps_the_picture():
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state["presenter"] = True
+    at.run()
+    body = texts(at)
+    assert "Objective one" not in body
+    assert "Check yourself" not in at.subheader.values and "Do it yourself" not in at.subheader.values
+    assert at.metric[0].value == "9"
+    assert "What you see" in at.subheader.values
+
+
+def test_controls_come_from_the_share_link():
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.query_params["scaffold.n"] = "7"
+    at.run()
+    assert not at.exception
+    assert at.slider(key="scaffold.n").value == 7
+    assert at.metric[0].value == "49"
+
+
+def test_do_it_yourself_code_is_shown_and_runs(capsys):
+    at = run_page()
+    script = Path(PAGE).with_name("diy.py")
+    assert script.read_text().strip() in [c.value.strip() for c in at.code]
+    runpy.run_path(str(script), run_name="__main__")
+    assert capsys.readouterr().out.strip() == "9"

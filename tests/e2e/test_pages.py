@@ -1,0 +1,30 @@
+"""Every page of the registry in a real browser: it renders, shows its charts, and raises nothing."""
+import pytest
+
+from lessons import registry
+from tests.e2e.conftest import exceptions
+
+CHARTS = ('[data-testid="stVegaLiteChart"], [data-testid="stGraphVizChart"], '
+          '[data-testid="stPlotlyChart"], [data-testid="stImage"]')
+
+
+def test_home_page_renders_course_map_and_guide(open_page):
+    page = open_page("/")
+    assert exceptions(page) == []
+    body = page.locator("body").inner_text()
+    assert "Course map" in body and "Which visualization do I need?" in body
+    for lesson in registry.COURSE:
+        assert lesson.title in body
+    page.get_by_text("Debug a training run that does not learn").click()
+    page.wait_for_timeout(800)
+    assert "start here" in page.locator("body").inner_text()
+    assert "home.goal=Debug" in page.url  # the URL is the share link
+
+
+@pytest.mark.parametrize("slug", [lesson.slug for lesson in registry.LESSONS])
+def test_lesson_renders_with_charts(open_page, slug):
+    page = open_page(slug)
+    assert exceptions(page) == []
+    assert page.locator('[data-testid="stDialog"]').count() == 0, "page not found dialog"
+    page.locator(CHARTS).first.wait_for(timeout=60_000)
+    assert page.locator(CHARTS).count() >= 1
