@@ -1,6 +1,4 @@
 """EfficientNet-Lite0 (models/efficientnet_lite.py): architecture, pretrained weights, predictions."""
-import time
-
 import pytest
 import torch
 from PIL import Image
@@ -79,12 +77,3 @@ def test_cat_is_a_cat_and_coffee_is_espresso(model):
     coffee_top3, probs = top_k(model, skimage_data.coffee())
     assert coffee_top3[0] == "espresso" and probs.max() > 0.9
 
-
-def test_forward_is_fast_enough(model):
-    x = torch.randn(1, 3, 224, 224)
-    with torch.inference_mode():
-        model(x)
-        start = time.perf_counter()
-        for _ in range(5):
-            model(x)
-    assert (time.perf_counter() - start) / 5 < 0.5  # ~20-40 ms on 2 cores; generous for CI

@@ -1,0 +1,342 @@
+"""Architecture lesson: the models on offer, the parameter table, one layer in detail, two models compared.
+
+Every model is built on PyTorch's meta device: modules and shapes without memory or values, so even
+vgg11 (133 M parameters) or vit_b_16 costs nothing to inspect. Values (weight histograms) come from
+the bundled zoo models, or from a freshly initialised copy of one layer for the untrained ones.
+
+- Parameter table in the style of torchinfo (github.com/TylerYep/torchinfo): per layer output shape,
+  parameters, share of the total and multiply-adds.
+- Multiply-adds are half the FLOPs that `torch.utils.flop_counter.FlopCounterMode` counts (matrix
+  products and convolutions; element-wise operations such as ReLU are not counted).
+No streamlit here.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from lessons.architecture import builder
+
+# name -> (menu label, where it comes from)
+MODELS: dict[str, str] = {
+    "digits_cnn": "Digits CNN (the course's, trained)",
+    "digits_mlp": "Digits MLP 784-32-16-10 (the course's, trained)",
+    "efficientnet_lite0": "EfficientNet-Lite0 (pretrained)",
+    "minilm": "MiniLM sentence encoder (pretrained)",
+    "resnet18": "ResNet-18 (torchvision, untrained)",
+    "resnet50": "ResNet-50 (torchvision, untrained)",
+    "vgg11": "VGG-11 (torchvision, untrained)",
+    "mobilenet_v3_small": "MobileNetV3-Small (torchvision, untrained)",
+    "squeezenet1_1": "SqueezeNet 1.1 (torchvision, untrained)",
+    "vit_b_16": "ViT-B/16 (torchvision, untrained)",
+    "builder": "My model (from the builder tab)",
+}
+ZOO_MODELS = ("digits_cnn", "digits_mlp", "efficientnet_lite0", "minilm")
+TORCHVISION_MODELS = ("resnet18", "resnet50", "vgg11", "mobilenet_v3_small", "squeezenet1_1", "vit_b_16")
+MINILM_EXAMPLE_TOKENS = 12  # length T of the token-id input (1, T) used to trace MiniLM
+BYTES_PER_VALUE = 4  # float32
+
+
+@dataclass
+class ModelSpec:
+    """A model on the meta device and example inputs (batch of 1) to trace it with."""
+
+    name: str
+    title: str
+    model: nn.Module
+    inputs: tuple[torch.Tensor, ...]
+    input_text: str  # e.g. "images (1, 3, 224, 224)"
+    trained: bool
+
+
+def build_model(name: str, stack: str = builder.DEFAULT_STACK, input_shape: str = "1x28x28") -> ModelSpec:
+    """The architecture `name` on the meta device (for "builder": the stack; raises ValueError on an error)."""
+    image = None
+    with torch.device("meta"):
+        if name == "digits_cnn":
+            from models.digits import DigitsCNN
+            model, image = DigitsCNN(), (1, 28, 28)
+        elif name == "digits_mlp":
+            from models.digits import DigitsMLP
+            model, image = DigitsMLP(hidden=(32, 16)), (1, 28, 28)
+        elif name == "efficientnet_lite0":
+            from models.efficientnet_lite import build_efficientnet_lite0
+            model, image = build_efficientnet_lite0(), (3, 224, 224)
+        elif name == "minilm":
+            from models.minilm import MiniLMConfig, MiniLMEncoder
+            model = MiniLMEncoder(MiniLMConfig())
+        elif name in TORCHVISION_MODELS:
+            import torchvision
+            model, image = torchvision.models.get_model(name, weights=None), (3, 224, 224)
+        elif name != "builder":
+            raise KeyError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
+    if name == "builder":
+        stack_result = builder.build_stack(stack, input_shape)
+        if not stack_result.ok:
+            raise ValueError(stack_result.error.message)
+        model, image = builder.to_module(stack_result), stack_result.input_shape
+    model.eval()
+    if image is not None:
+        inputs = (torch.empty(1, *image, device="meta"),)  # (1, C, H, W)
+        text = f"images {(1, *image)}"
+    else:
+        ids = torch.zeros(1, MINILM_EXAMPLE_TOKENS, dtype=torch.long, device="meta")  # (1, T) token ids
+        mask = torch.ones(1, MINILM_EXAMPLE_TOKENS, dtype=torch.bool, device="meta")  # (1, T)
+        inputs, text = (ids, mask), f"token ids (1, {MINILM_EXAMPLE_TOKENS}) and a mask (1, {MINILM_EXAMPLE_TOKENS})"
+    return ModelSpec(name, MODELS[name].split(" (")[0], model, inputs, text, name in ZOO_MODELS)
+
+
+def parameter_count(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+# ----- multiply-adds -------------------------------------------------------------------------------
+
+def multiply_adds_per_module(spec: ModelSpec) -> dict[str, int]:
+    """Qualified module name ("" = whole model) -> multiply-adds of one forward pass (batch 1)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        spec.model(*spec.inputs)
+    root = type(spec.model).__name__
+    out = {}
+    for key, by_op in counter.get_flop_counts().items():
+        if key == "Global":
+            continue
+        name = "" if key == root else key[len(root) + 1:]
+        out[name] = sum(by_op.values()) // 2
+    return out
+
+
+# ----- the parameter table -------------------------------------------------------------------------
+
+def _trace_outputs(spec: ModelSpec) -> tuple[list[str], dict[str, tuple[int, ...]]]:
+    """Modules in the order they first run, and each one's (first) output shape."""
+    order: list[str] = []
+    shapes: dict[str, tuple[int, ...]] = {}
+    handles = []
+
+    def hook(name):
+        def record(module, args, output):
+            if name in shapes:
+                return
+            first = output[0] if isinstance(output, (tuple, list)) else output
+            shapes[name] = tuple(first.shape) if isinstance(first, torch.Tensor) else ()
+            order.append(name)
+        return record
+
+    for name, module in spec.model.named_modules():
+        if name:
+            handles.append(module.register_forward_hook(hook(name)))
+    try:
+        with torch.no_grad():
+            spec.model(*spec.inputs)
+    finally:
+        for h in handles:
+            h.remove()
+    return order, shapes
+
+
+def module_depth(name: str) -> int:
+    return 0 if not name else name.count(".") + 1
+
+
+def parameter_table(spec: ModelSpec, depth: int = 99, batch_size: int = 1) -> tuple[pd.DataFrame, dict]:
+    """One row per box at `depth` (a container at that depth stands for everything inside it).
+
+    Columns: layer, type, depth, output shape, parameters, % of total, multiply-adds, trainable.
+    Parameters a container owns directly (ViT's class token, position embedding) get their own row,
+    so the rows always add up to the total. Totals: parameters, size in MB (float32, 1 MB = 10^6
+    bytes), multiply-adds, and activation memory = every leaf layer's output for `batch_size` examples.
+    """
+    model = spec.model
+    modules = dict(model.named_modules())
+    order, shapes = _trace_outputs(spec)
+    macs = multiply_adds_per_module(spec)
+    total = parameter_count(model)
+    rows = []
+
+    def add_row(name: str, type_name: str, shape, params: int, trainable: bool, mac: int):
+        rows.append({"layer": name, "type": type_name, "depth": module_depth(name),
+                     "output shape": str(tuple(shape)) if shape is not None else "",
+                     "parameters": params, "% of total": 100.0 * params / total if total else 0.0,
+                     "multiply-adds": mac, "trainable": trainable})
+
+    shown = set()
+    for name in order + [n for n in modules if n and n not in shapes]:  # unused modules last
+        module = modules[name]
+        d = module_depth(name)
+        is_leaf = not any(True for _ in module.children())
+        if d > depth or not (is_leaf or d == depth) or name in shown:
+            continue
+        if any(name.startswith(s + ".") for s in shown):
+            continue
+        shown.add(name)
+        params = list(module.parameters())
+        add_row(name, type(module).__name__, shapes.get(name), sum(p.numel() for p in params),
+                any(p.requires_grad for p in params), macs.get(name, 0))
+    for name, module in modules.items():  # parameters owned directly by a container above the cut
+        if module_depth(name) < depth and any(True for _ in module.children()):
+            for pname, p in module.named_parameters(recurse=False):
+                full = f"{name}.{pname}" if name else pname
+                add_row(full, "Parameter", tuple(p.shape), p.numel(), p.requires_grad, 0)
+    table = pd.DataFrame(rows, columns=["layer", "type", "depth", "output shape", "parameters", "% of total",
+                                        "multiply-adds", "trainable"])
+    leaf_outputs = sum(int(np.prod(shapes[n][1:])) for n in order
+                       if not any(True for _ in modules[n].children()) and shapes[n])
+    totals = {
+        "parameters": total,
+        "trainable": sum(p.numel() for p in model.parameters() if p.requires_grad),
+        "size_mb": total * BYTES_PER_VALUE / 1e6,
+        "multiply_adds": macs.get("", 0),
+        "activation_mb": leaf_outputs * batch_size * BYTES_PER_VALUE / 1e6,
+        "batch_size": batch_size,
+        "layers_with_parameters": sum(1 for m in modules.values()
+                                      if any(True for _ in m.parameters(recurse=False))),
+    }
+    return table, totals
+
+
+def max_depth(spec: ModelSpec) -> int:
+    return max(module_depth(n) for n, _ in spec.model.named_modules())
+
+
+# ----- one layer ---------------------------------------------------------------------------------
+
+def parameter_formula(module: nn.Module) -> str:
+    """How the module's own parameter count follows from its settings."""
+    n = sum(p.numel() for p in module.parameters())
+    if isinstance(module, nn.Conv2d):
+        kh, kw = module.kernel_size
+        cin, cout, groups = module.in_channels // module.groups, module.out_channels, module.groups
+        head = "k·k·C_in·C_out" if groups == 1 else "k·k·(C_in/groups)·C_out"
+        note = f" (groups={groups}: each filter sees only {cin} channel{'s' if cin > 1 else ''})" if groups > 1 else ""
+        if module.bias is not None:
+            return f"{head} + C_out = {kh}·{kw}·{cin}·{cout} + {cout} = {n:,}{note}"
+        return f"{head} = {kh}·{kw}·{cin}·{cout} = {n:,} (no bias){note}"
+    if isinstance(module, nn.Linear):
+        b = f" + {module.out_features}" if module.bias is not None else ""
+        return f"in·out{' + out' if b else ''} = {module.in_features:,}·{module.out_features:,}{b} = {n:,}"
+    if isinstance(module, (nn.BatchNorm2d, nn.BatchNorm1d, nn.LayerNorm, nn.GroupNorm)):
+        return f"a scale γ and a shift β per feature: 2·{n // 2:,} = {n:,} (running statistics are buffers)"
+    if isinstance(module, nn.Embedding):
+        return f"one vector per entry: vocabulary·dimension = {module.num_embeddings:,}·{module.embedding_dim} = {n:,}"
+    if n == 0:
+        return "no parameters"
+    return " + ".join(f"{'·'.join(map(str, p.shape)) or '1'}" for p in module.parameters()) + f" = {n:,}"
+
+
+def layer_names(spec: ModelSpec) -> list[str]:
+    """Modules that own parameters, in definition order."""
+    return [n for n, m in spec.model.named_modules() if any(True for _ in m.parameters(recurse=False))]
+
+
+def layer_parameters(spec: ModelSpec, layer: str) -> pd.DataFrame:
+    module = spec.model.get_submodule(layer)
+    return pd.DataFrame([{"tensor": f"{layer}.{n}", "shape": str(tuple(p.shape)), "values": p.numel()}
+                         for n, p in module.named_parameters(recurse=False)])
+
+
+def layer_weight_values(name: str, layer: str, seed: int = 0, stack: str = builder.DEFAULT_STACK,
+                        input_shape: str = "1x28x28") -> tuple[np.ndarray, str]:
+    """The weights of one layer as a flat array, and where they come from.
+
+    The bundled models give their trained values; the untrained ones get the layer's default
+    initialisation (PyTorch's `reset_parameters`) drawn with `seed`.
+    """
+    trained = trained_model(name) if name in ZOO_MODELS else None
+    if trained is not None:
+        module = trained.get_submodule(layer)
+        return _main_tensor(module).detach().float().reshape(-1).numpy().copy(), "trained values"
+    spec = build_model(name, stack, input_shape)
+    return _initialised_weights(copy.deepcopy(spec.model.get_submodule(layer)), seed)
+
+
+def _main_tensor(module: nn.Module) -> torch.Tensor:
+    w = getattr(module, "weight", None)
+    return w if isinstance(w, torch.Tensor) else next(module.parameters(recurse=False))
+
+
+def _initialised_weights(module: nn.Module, seed: int) -> tuple[np.ndarray, str]:
+    module = module.to_empty(device="cpu", recurse=False)
+    gen_state = torch.random.get_rng_state()
+    try:
+        torch.manual_seed(seed)
+        if hasattr(module, "reset_parameters"):
+            module.reset_parameters()
+        else:
+            for p in module.parameters(recurse=False):
+                nn.init.normal_(p, std=0.02)
+    finally:
+        torch.random.set_rng_state(gen_state)
+    return _main_tensor(module).detach().reshape(-1).numpy().copy(), f"untrained: default initialisation, seed {seed}"
+
+
+def trained_model(name: str) -> nn.Module | None:
+    """The zoo's trained model (shared: read only), or None when its weights are not available."""
+    from models import zoo
+
+    try:
+        model, _ = zoo.load(name)
+    except (FileNotFoundError, OSError):
+        return None
+    return model
+
+
+def layer_detail(spec: ModelSpec, layer: str, macs: dict[str, int] | None = None) -> dict:
+    module = spec.model.get_submodule(layer)
+    macs = multiply_adds_per_module(spec) if macs is None else macs
+    own = sum(p.numel() for p in module.parameters(recurse=False))
+    return {"layer": layer, "type": type(module).__name__, "module": repr(module).split("\n")[0],
+            "parameters": own, "formula": parameter_formula(module),
+            "multiply_adds": macs.get(layer, 0), "flops": 2 * macs.get(layer, 0),
+            "share": own / max(parameter_count(spec.model), 1)}
+
+
+# ----- facts the lesson states --------------------------------------------------------------------
+
+def parameter_share_by_kind(spec: ModelSpec) -> dict[str, int]:
+    """Parameters in convolutions, fully connected layers and everything else."""
+    shares = {"convolution": 0, "fully connected": 0, "other": 0}
+    for module in spec.model.modules():
+        own = sum(p.numel() for p in module.parameters(recurse=False))
+        if isinstance(module, nn.Conv2d):
+            shares["convolution"] += own
+        elif isinstance(module, nn.Linear):
+            shares["fully connected"] += own
+        else:
+            shares["other"] += own
+    return shares
+
+
+def compare_models(a: ModelSpec, b: ModelSpec) -> pd.DataFrame:
+    """Side by side: parameters, weight layers, multiply-adds, largest layer."""
+    rows = {}
+    for spec in (a, b):
+        params = {n: sum(p.numel() for p in m.parameters(recurse=False)) for n, m in spec.model.named_modules()}
+        largest = max(params, key=params.get)
+        macs = multiply_adds_per_module(spec)
+        weight_layers = sum(1 for m in spec.model.modules() if isinstance(m, (nn.Conv2d, nn.Linear)))
+        total = parameter_count(spec.model)
+        rows[spec.title if spec.title not in rows else spec.title + " (2)"] = {
+            "parameters": total,
+            "size (MB, float32)": round(total * BYTES_PER_VALUE / 1e6, 2),
+            "weight layers (conv + linear)": weight_layers,
+            "deepest nesting": max_depth(spec),
+            "multiply-adds (batch 1)": macs.get("", 0),
+            "largest layer": f"{largest or '(model)'} ({type(spec.model.get_submodule(largest)).__name__})",
+            "largest layer's parameters": params[largest],
+            "largest layer's share": f"{100 * params[largest] / max(total, 1):.1f} %",
+            "input": spec.input_text,
+        }
+    return pd.DataFrame(rows)
+
+
+def conv_output_shape(size: int, kernel: int, stride: int, padding: int) -> int:
+    """The side length after a conv (or pooling) layer: floor((size + 2P - K) / S) + 1."""
+    return builder.conv_output_size(size, kernel, stride, padding)

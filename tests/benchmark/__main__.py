@@ -1,0 +1,183 @@
+"""The benchmark: `python -m tests.benchmark [--quick] [--only SLUG ...]`.
+
+Measures, in one run on this machine, against the budgets of issue #3: server start, home and lesson
+first renders (cold, right after health and 30 s after), warm interactions in the browser, server
+memory and its growth, 8 concurrent sessions, each lesson's compute figures (lessons/<slug>/bench.py)
+and the compute kernels' achieved FLOP/s against this machine's fp32 matrix-multiply rate.
+Writes tests/benchmark/results/latest.json and latest.md. Prints misses; never fails.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import platform
+import statistics
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from lessons import registry
+from tests.benchmark import browser as web
+from tests.benchmark.report import Row, matmul_gflops, markdown_table
+
+RESULTS = Path(__file__).with_name("results")
+DEFAULT_CONTROL = {"kind": "slider", "label": None}
+
+
+def main_control(slug: str) -> dict:
+    try:
+        return getattr(importlib.import_module(f"lessons.{slug}.bench"), "MAIN_CONTROL", DEFAULT_CONTROL)
+    except ModuleNotFoundError:
+        return DEFAULT_CONTROL
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+async def cold_renders(slugs: list[str], wait_after_health: float, rows: list[Row], playwright) -> None:
+    """One fresh server per page: first render of that page."""
+    label = "after 30 s" if wait_after_health else "right after health"
+    for slug in slugs:
+        server = web.Server()
+        try:
+            await asyncio.sleep(wait_after_health)
+            chromium = await web.launch(playwright)
+            page, seconds = await web.open_page(chromium, f"{server.url}/{slug}")
+            errors = await web.exception_count(page)
+            rows.append(Row(f"first render /{slug or 'home'} ({label})", seconds, "s", 5.0 if slug else 2.0,
+                            note=f"{errors} exceptions" if errors else ""))
+            await chromium.close()
+        finally:
+            server.stop()
+
+
+async def warm_session(rows: list[Row], slugs: list[str], changes: int, growth_interactions: int,
+                       playwright) -> None:
+    server = web.Server()
+    rows.append(Row("server start to /_stcore/health", server.health_seconds, "s", None))
+    try:
+        chromium = await web.launch(playwright)
+        page, seconds = await web.open_page(chromium, server.url)
+        rows.append(Row("home page rendered after health", seconds, "s", 2.0))
+        await page.close()
+        pages = {}
+        for slug in slugs:
+            page, _ = await web.open_page(chromium, f"{server.url}/{slug}")
+            pages[slug] = page
+            times = [await web.interact(page, main_control(slug), i) for i in range(changes)]
+            rows.append(Row(f"/{slug} warm interaction median", statistics.median(times), "s", 0.3))
+            rows.append(Row(f"/{slug} warm interaction p95", p95(times), "s", 1.0))
+            server.rss()
+        rows.append(Row("server peak memory, all lessons visited", server.peak_rss / 2**20, "MB", 1536))
+        before = server.rss()
+        for i in range(growth_interactions):
+            slug = slugs[i % len(slugs)]
+            await web.interact(pages[slug], main_control(slug), i + changes)
+        after = server.rss()
+        rows.append(Row(f"memory growth over {growth_interactions} interactions", (after - before) / 2**20, "MB", 50))
+        rows.append(Row("server peak memory (end)", server.peak_rss / 2**20, "MB", 1536))
+        await chromium.close()
+    finally:
+        server.stop()
+
+
+async def concurrency(rows: list[Row], slugs: list[str], sessions: int, playwright) -> None:
+    """`sessions` students at once, each opening a lesson and changing its main control."""
+    server = web.Server()
+    try:
+        chromium = await web.launch(playwright)
+
+        async def student(i: int) -> tuple[float, int]:
+            slug = slugs[i % len(slugs)]
+            context = await chromium.new_context()
+            try:
+                page, opened = await web.open_page(context, f"{server.url}/{slug}")
+                changed = await web.interact(page, main_control(slug), i)
+                return opened + changed, await web.exception_count(page)
+            except Exception:
+                return float("nan"), 1
+            finally:
+                await context.close()
+
+        results = await asyncio.gather(*(student(i) for i in range(sessions)))
+        times = [t for t, _ in results if t == t]
+        errors = sum(e for _, e in results)
+        rows.append(Row(f"{sessions} concurrent sessions: errors", errors, "count", 0))
+        if times:
+            rows.append(Row(f"{sessions} concurrent sessions: open + change median", statistics.median(times), "s", None))
+            rows.append(Row(f"{sessions} concurrent sessions: open + change p95", p95(times), "s", 3.0))
+        await chromium.close()
+    finally:
+        server.stop()
+
+
+def lesson_compute_rows(slugs: list[str], peak_gflops: float) -> list[Row]:
+    rows: list[Row] = []
+    for slug in slugs:
+        try:
+            bench = importlib.import_module(f"lessons.{slug}.bench")
+        except ModuleNotFoundError:
+            continue
+        figures = bench.compute_figures()
+        flops = {f["name"][:-6]: f["value"] for f in figures if f["name"].endswith(" flops")}
+        for fig in figures:
+            if fig["name"].endswith(" flops"):
+                continue
+            rows.append(Row(f"{slug}: {fig['name']}", fig["value"], fig.get("unit", ""), fig.get("budget"),
+                            better=fig.get("better", "lower"), note=fig.get("note", "")))
+            kernel = fig["name"][:-8] if fig["name"].endswith(" seconds") else None
+            if kernel in flops and fig["value"] > 0:
+                achieved = flops[kernel] / fig["value"] / 1e9
+                rows.append(Row(f"{slug}: {kernel} achieved GFLOP/s / matmul peak", achieved / peak_gflops,
+                                "ratio", None, better="higher", note=f"{achieved:.1f} GFLOP/s"))
+    return rows
+
+
+async def browser_rows(slugs: list[str], quick: bool) -> list[Row]:
+    from playwright.async_api import async_playwright
+
+    rows: list[Row] = []
+    async with async_playwright() as playwright:
+        await warm_session(rows, slugs, changes=5 if quick else 10, growth_interactions=20 if quick else 100,
+                           playwright=playwright)
+        if slugs:
+            await concurrency(rows, slugs, sessions=8, playwright=playwright)
+        await cold_renders([""] + slugs, 0.0, rows, playwright)
+        if not quick:
+            await cold_renders(slugs, 30.0, rows, playwright)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions, no 30 s cold renders")
+    parser.add_argument("--only", nargs="*", help="lesson slugs (default: every registered lesson)")
+    parser.add_argument("--no-browser", action="store_true", help="compute figures only")
+    args = parser.parse_args()
+    slugs = args.only or [lesson.slug for lesson in registry.LESSONS]
+    started = time.time()
+    peak = matmul_gflops()
+    rows = [Row("fp32 matrix multiply (this machine)", peak, "GFLOP/s", None, better="higher")]
+    rows += lesson_compute_rows(slugs, peak)
+    if not args.no_browser:
+        rows += asyncio.run(browser_rows(slugs, args.quick))
+    machine = f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}"
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(
+        {"date": stamp, "machine": machine, "seconds": time.time() - started, "quick": args.quick,
+         "rows": [row.as_dict() for row in rows]}, indent=1))
+    table = markdown_table(rows, stamp, machine)
+    (RESULTS / "latest.md").write_text(table)
+    print(table)
+    misses = [row for row in rows if row.missed]
+    print(f"{len(misses)} of {sum(r.budget is not None for r in rows)} budgets missed" +
+          "".join(f"\n  MISS {r.name}: {r.value:.3g} {r.unit} (budget {r.budget:g})" for r in misses))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""Browser-side measurements: a real `streamlit run` server and headless Chromium (async Playwright).
+
+Times are taken in the page: a MutationObserver records every change of the app's script state, so
+"re-rendered" means the run triggered by the interaction has finished, not that a sleep has elapsed.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+APP = '[data-testid="stApp"]'
+DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+RECORD_RUNS = """() => {
+  window.__runs = [];
+  const app = document.querySelector('[data-testid="stApp"]');
+  new MutationObserver(() => window.__runs.push([performance.now(), app.getAttribute('data-test-script-state')]))
+    .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+
+
+class Server:
+    """`streamlit run streamlit_app.py` on a free loopback port."""
+
+    def __init__(self) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+             "--server.address", "127.0.0.1", "--server.port", str(self.port)],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while True:
+            try:
+                urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                if time.perf_counter() - started > 90:
+                    raise RuntimeError("server not healthy after 90 s")
+                time.sleep(0.05)
+        self.health_seconds = time.perf_counter() - started
+        self.peak_rss = 0
+
+    def rss(self) -> int:
+        """Resident memory of the server and its children, in bytes; also tracks the peak."""
+        proc = psutil.Process(self.process.pid)
+        total = proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True))
+        self.peak_rss = max(self.peak_rss, total)
+        return total
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+async def launch(playwright):
+    return await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+async def open_page(browser, url: str, timeout_ms: int = 180_000):
+    """Open url; return (page, seconds until the first script run finished)."""
+    page = await browser.new_page(viewport={"width": 1400, "height": 1000})
+    started = time.perf_counter()
+    await page.goto(url)
+    await page.wait_for_selector(APP, timeout=timeout_ms)
+    await page.wait_for_timeout(100)
+    await page.wait_for_selector(DONE, timeout=timeout_ms)
+    seconds = time.perf_counter() - started
+    await page.evaluate(RECORD_RUNS)
+    return page, seconds
+
+
+async def exception_count(page) -> int:
+    return await page.locator('[data-testid="stException"]').count()
+
+
+async def interact(page, control: dict, step: int, timeout_ms: int = 60_000) -> float:
+    """Change the page's main control once; seconds until the rerun it caused has finished.
+
+    control: {"kind": "slider", "label": ...} (arrow keys on the slider) or
+             {"kind": "select", "label": ..., "options": [...]} (pick options in turn).
+    """
+    start = await page.evaluate("() => { window.__runs = []; return performance.now(); }")
+    if control["kind"] == "slider":
+        thumb = page.get_by_role("slider", name=control["label"]).first if control.get("label") \
+            else page.locator('[data-testid="stSlider"] [role="slider"]').first
+        await thumb.focus()
+        await thumb.press("ArrowRight" if step % 2 == 0 else "ArrowLeft")
+    else:
+        box = page.locator('[data-testid="stSelectbox"]').filter(has_text=control["label"]).first
+        await box.click()
+        options = control["options"]
+        await page.get_by_role("option", name=options[(step + 1) % len(options)], exact=True).click()
+    deadline = time.perf_counter() + timeout_ms / 1000
+    while time.perf_counter() < deadline:
+        runs = await page.evaluate("() => window.__runs")
+        started = [t for t, state in runs if state == "running"]
+        finished = [t for t, state in runs if state == "notRunning" and started and t >= started[0]]
+        if finished:
+            return (finished[-1] - start) / 1000 if not await _still_running(page) else \
+                await _wait_done(page, start)
+        await asyncio.sleep(0.01)
+    raise TimeoutError("no rerun finished after the interaction")
+
+
+async def _still_running(page) -> bool:
+    return await page.locator(APP).get_attribute("data-test-script-state") == "running"
+
+
+async def _wait_done(page, start: float) -> float:
+    await page.wait_for_selector(DONE, timeout=60_000)
+    return (await page.evaluate("() => performance.now()") - start) / 1000
