@@ -86,8 +86,7 @@ def layer_diagram(spec: ModelSpec, depth: int = 2, direction: str = "top-down", 
         if number in boxes:
             return number
         if isinstance(node, TensorNode):
-            kind = "input" if not list(node.parents) else "output"
-            boxes[number] = Box(number, kind, "tensor", output_shapes=[tuple(node.tensor_shape)])
+            boxes[number] = Box(number, "output", "tensor", output_shapes=[tuple(node.tensor_shape)])
         elif isinstance(node, ModuleNode):
             name, module = modules.get(node.compute_unit_id, ("?", None))
             params = sum(p.numel() for p in module.parameters()) if module is not None else 0
@@ -101,6 +100,10 @@ def layer_diagram(spec: ModelSpec, depth: int = 2, direction: str = "top-down", 
 
     for tail, head in graph.edge_list:
         edges.append((box_of(tail), box_of(head)))
+    heads = {head for _, head in edges}
+    for box in boxes.values():
+        if box.kind == "output" and box.id not in heads:
+            box.kind = "input"  # a tensor no arrow arrives at
     ordered = [boxes[k] for k in sorted(boxes)]
     if roll:
         ordered, edges = _roll_repeats(ordered, edges)
