@@ -1,8 +1,9 @@
 """A "shortcut" version of MNIST: a bright square whose position gives the class away.
 
-Every class k gets its own 3x3 marker position in the empty 28x28 border, clockwise from the
-top-left corner. A network trained on images that all carry the marker can reach 100 % training
-accuracy by reading the marker instead of the digit: right for the wrong reason. This is the
+Every class k gets its own 3x3 marker position in the empty left or right margin of the 28x28
+image (classes 0-4 down the left edge, 5-9 down the right edge). A network trained on images
+that all carry their marker can reach 100 % training accuracy by reading the marker instead of
+the digit: right for the wrong reason. This is the
 shortcut learning of Geirhos et al., "Shortcut learning in deep neural networks",
 Nature Machine Intelligence 2020 (https://arxiv.org/abs/2004.07780); attribution maps
 (Grad-CAM, ...) reveal it by putting their mass on the marker, which ``marker_box`` locates.
@@ -17,12 +18,11 @@ MARKER_SIZE = 3
 MARKER_VALUE = 255
 NUM_CLASSES = 10
 
-# top-left (row, col) of each class's marker: clockwise around the border, away from the digit.
+# top-left (row, col) of each class's marker, in the left and right margins where MNIST has
+# (almost) no ink: classes 0-4 down the left edge, classes 5-9 down the right edge.
 MARKER_CORNERS: tuple[tuple[int, int], ...] = (
-    (0, 0), (0, 9), (0, 16), (0, 25),  # classes 0-3: top edge
-    (12, 25),  # class 4: right edge
-    (25, 25), (25, 16), (25, 9), (25, 0),  # classes 5-8: bottom edge
-    (12, 0),  # class 9: left edge
+    (0, 0), (6, 0), (12, 0), (18, 0), (25, 0),  # classes 0-4: left edge, top to bottom
+    (0, 25), (6, 25), (12, 25), (18, 25), (25, 25),  # classes 5-9: right edge, top to bottom
 )
 
 

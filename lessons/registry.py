@@ -40,7 +40,7 @@ class Lesson:
 COURSE: tuple[Lesson, ...] = (
     Lesson("architecture", "Model architecture", ":material/account_tree:", ("before",),
            "Layer diagrams, the autograd graph, a parameter table and a model builder with live shapes.",
-           ("cnn", "transformer", "mlp"), ("architecture",), ready=False),
+           ("cnn", "transformer", "mlp"), ("architecture",), ready=True),
     Lesson("training", "Training curves", ":material/show_chart:", ("during",),
            "Train a real model in the page and read its loss and accuracy curves as they grow.",
            ("cnn", "mlp"), ("debug",), ready=False),

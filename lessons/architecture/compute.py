@@ -242,19 +242,25 @@ def layer_parameters(spec: ModelSpec, layer: str) -> pd.DataFrame:
                          for n, p in module.named_parameters(recurse=False)])
 
 
-def layer_weight_values(name: str, layer: str, seed: int = 0, stack: str = builder.DEFAULT_STACK,
-                        input_shape: str = "1x28x28") -> tuple[np.ndarray, str]:
-    """The weights of one layer as a flat array, and where they come from.
+def layer_weight_histogram(name: str, layer: str, seed: int = 0, stack: str = builder.DEFAULT_STACK,
+                           input_shape: str = "1x28x28", bins: int = 60) -> tuple[pd.DataFrame, dict]:
+    """Histogram of one layer's weights (bin start, bin end, count) and their statistics.
 
-    The bundled models give their trained values; the untrained ones get the layer's default
-    initialisation (PyTorch's `reset_parameters`) drawn with `seed`.
+    The bundled models give their trained values; the untrained ones (and a bundled model whose
+    weight file is missing) get the layer's default initialisation (`reset_parameters`) drawn with `seed`.
     """
     trained = trained_model(name) if name in ZOO_MODELS else None
     if trained is not None:
-        module = trained.get_submodule(layer)
-        return _main_tensor(module).detach().float().reshape(-1).numpy().copy(), "trained values"
-    spec = build_model(name, stack, input_shape)
-    return _initialised_weights(copy.deepcopy(spec.model.get_submodule(layer)), seed)
+        values = _main_tensor(trained.get_submodule(layer)).detach().float().reshape(-1).numpy()  # a view
+        source = "trained values"
+    else:
+        spec = build_model(name, stack, input_shape)
+        values, source = _initialised_weights(copy.deepcopy(spec.model.get_submodule(layer)), seed)
+    counts, edges = np.histogram(values, bins=bins)
+    frame = pd.DataFrame({"start": edges[:-1], "end": edges[1:], "count": counts})
+    stats = {"values": int(values.size), "mean": float(values.mean()), "std": float(values.std()),
+             "min": float(values.min()), "max": float(values.max()), "source": source}
+    return frame, stats
 
 
 def _main_tensor(module: nn.Module) -> torch.Tensor:
@@ -263,18 +269,20 @@ def _main_tensor(module: nn.Module) -> torch.Tensor:
 
 
 def _initialised_weights(module: nn.Module, seed: int) -> tuple[np.ndarray, str]:
-    module = module.to_empty(device="cpu", recurse=False)
+    module = module.to_empty(device="cpu", recurse=False)  # its own tensors only: a ViT root stays on meta
     gen_state = torch.random.get_rng_state()
     try:
         torch.manual_seed(seed)
         if hasattr(module, "reset_parameters"):
             module.reset_parameters()
-        else:
+            source = f"untrained: the layer's default initialisation, seed {seed}"
+        else:  # e.g. a class token owned by the model itself
             for p in module.parameters(recurse=False):
                 nn.init.normal_(p, std=0.02)
+            source = f"untrained: drawn from N(0, 0.02²) here, seed {seed}"
     finally:
         torch.random.set_rng_state(gen_state)
-    return _main_tensor(module).detach().reshape(-1).numpy().copy(), f"untrained: default initialisation, seed {seed}"
+    return _main_tensor(module).detach().reshape(-1).numpy().copy(), source
 
 
 def trained_model(name: str) -> nn.Module | None:

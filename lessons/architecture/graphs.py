@@ -117,27 +117,29 @@ def _signature(box: Box) -> tuple | None:
 
 
 def _roll_repeats(boxes: list[Box], edges: list[tuple[int, int]]) -> tuple[list[Box], list[tuple[int, int]]]:
-    """Fold chains a -> b -> c of identical blocks (same type, parameters and shapes) into one box."""
+    """Fold runs a -> b -> c of identical blocks (same type, parameters and shapes) into one box.
+
+    Arrows from outside into any block of the run (a mask that every layer reads) arrive at the
+    rolled box, counted ("x6"); arrows inside the run disappear.
+    """
     outgoing: dict[int, list[int]] = {}
-    incoming: dict[int, list[int]] = {}
     for tail, head in edges:
         outgoing.setdefault(tail, []).append(head)
-        incoming.setdefault(head, []).append(tail)
     by_id = {b.id: b for b in boxes}
     merged_into: dict[int, int] = {}
     for box in boxes:
-        if box.id in merged_into:
+        if box.id in merged_into or _signature(box) is None:
             continue
-        sig = _signature(box)
         current = box
-        while sig is not None and len(outgoing.get(current.id, [])) == 1:
-            nxt = by_id[outgoing[current.id][0]]
-            if len(incoming.get(nxt.id, [])) != 1 or _signature(nxt) != sig:
+        while True:
+            same = [h for h in outgoing.get(current.id, []) if h not in merged_into and h != box.id
+                    and _signature(by_id[h]) == _signature(box)]
+            if len(same) != 1:
                 break
-            merged_into[nxt.id] = box.id
+            current = by_id[same[0]]
+            merged_into[current.id] = box.id
             box.repeats += 1
-            box.names.extend(nxt.names)
-            current = nxt
+            box.names.extend(current.names)
     kept = [b for b in boxes if b.id not in merged_into]
     new_edges = []
     for tail, head in edges:
