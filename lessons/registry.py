@@ -43,7 +43,7 @@ COURSE: tuple[Lesson, ...] = (
            ("cnn", "transformer", "mlp"), ("architecture",), ready=True),
     Lesson("training", "Training curves", ":material/show_chart:", ("during",),
            "Train a real model in the page and read its loss and accuracy curves as they grow.",
-           ("cnn", "mlp"), ("debug",), ready=False),
+           ("cnn", "mlp"), ("debug",), ready=True),
     Lesson("gradients", "Gradient plots", ":material/stacked_line_chart:", ("during",),
            "Per-layer gradient norms and histograms: vanishing and exploding gradients made visible.",
            ("cnn", "mlp"), ("debug",)),

@@ -61,12 +61,15 @@ class TrainConfig:
     seed: int = 0  # shuffling, augmentation, label noise, dropout
     augment: bool = False  # random shifts of up to max_shift pixels, edge pixels repeated
     max_shift: int = 2
-    label_noise: float = 0.0  # fraction of training labels replaced by a different random class
+    label_noise: float = 0.0  # fraction of labels changed: corrupt_labels(y, label_noise, seed + 1)
     grad_clip: float | None = None  # clip the global gradient norm (after measuring it)
     grad_stats_every: int = 0  # fill StepEvent.grad_norms etc. every k steps (0: never)
     max_steps: int | None = None  # stop early after this many steps (ends with an EpochEvent)
     eval_batch_size: int = 1000
-    diverge_above: float = 1e3  # a loss above this (or NaN/inf) stops the run with DivergedEvent
+    # A loss above this (or NaN/inf) stops the run with DivergedEvent. Cross-entropy starts near
+    # ln(10) = 2.3; above 100 the logits are in the hundreds and the run has blown up (left
+    # alone, such a run often falls back to ~2.3 as a dead network: every ReLU off).
+    diverge_above: float = 100.0
     channels_last: bool = True  # faster convolutions on CPU; only applied to 4-D inputs
 
     def __post_init__(self):
@@ -234,6 +237,11 @@ def evaluate(
     return loss, acc, logits  # logits: (N, classes)
 
 
+def _ratio(update_norm: float, weight_norm: float) -> float:
+    """|update| / |weight|, NaN for an all-zero weight (a bias initialised to zero, say)."""
+    return update_norm / weight_norm if weight_norm > 0 else math.nan
+
+
 def _has_conv(model: nn.Module) -> bool:
     return any(isinstance(m, nn.Conv2d) for m in model.modules())
 
@@ -339,7 +347,7 @@ def train_iter(
                     event.grad_norms = grad_norms
                     event.weight_norms = {k: p.detach().norm().item() for k, p in named}
                     event.update_ratios = {
-                        k: ((p.detach() - before[k]).norm() / before[k].norm().clamp_min(1e-12)).item()
+                        k: _ratio((p.detach() - before[k]).norm().item(), before[k].norm().item())
                         for k, p in named
                     }
                 _call(callbacks, "on_step", event)
@@ -409,8 +417,8 @@ class History:
 
 
 def layer_name(param_name: str) -> str:
-    """``features.conv1.weight`` -> ``features.conv1``."""
-    return param_name.rsplit(".", 1)[0]
+    """``features.conv1.weight`` -> ``features.conv1``; a parameter of the root module -> ``""``."""
+    return param_name.rsplit(".", 1)[0] if "." in param_name else ""
 
 
 class GradientStats:
@@ -456,7 +464,7 @@ class GradientStats:
         for row in self._pending:
             update = (params[row["param"]].detach() - self._before[row["param"]]).norm().item()
             row.update(epoch=event.epoch, loss=event.loss, update_norm=update,
-                       update_ratio=update / max(row["weight_norm"], 1e-12))
+                       update_ratio=_ratio(update, row["weight_norm"]))
             self.rows.append(row)
         self._before, self._pending = None, []
 
@@ -483,7 +491,7 @@ class GradientStats:
             grad_norm=np.sqrt(agg.g_sq), grad_mean=mean,
             grad_std=np.sqrt((agg.g_sq / agg.numel - mean**2).clip(lower=0)),
             grad_max_abs=agg.grad_max_abs, weight_norm=np.sqrt(agg.w_sq),
-            update_ratio=np.sqrt(agg.u_sq) / np.sqrt(agg.w_sq).clip(lower=1e-12),
+            update_ratio=np.sqrt(agg.u_sq) / np.sqrt(agg.w_sq).where(agg.w_sq > 0),
         ))
 
 

@@ -17,6 +17,7 @@ naming the layer, never a traceback. No streamlit here.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 LAYER_KINDS = ("conv", "pool", "bn", "relu", "dropout", "flatten", "linear")
@@ -101,9 +102,9 @@ def parse_input_shape(text: str) -> tuple[int, int, int]:
     try:
         c, h, w = (int(p) for p in parts)
     except ValueError:
-        raise StackSyntaxError(f"the input shape {text!r} is not C x H x W, e.g. 1x28x28") from None
+        raise StackSyntaxError(f"the input shape {_safe(text)} is not C x H x W, e.g. 1x28x28") from None
     if not (1 <= c <= 64 and 1 <= h <= 512 and 1 <= w <= 512):
-        raise StackSyntaxError(f"the input shape {text!r} is out of range (C <= 64, H and W <= 512)")
+        raise StackSyntaxError(f"the input shape {_safe(text)} is out of range (C <= 64, H and W <= 512)")
     return c, h, w
 
 
@@ -115,9 +116,9 @@ def parse_stack(text: str) -> list[LayerSpec]:
         raise StackSyntaxError(f"the stack has {len(items)} layers; the builder takes at most {MAX_LAYERS}")
     for position, item in enumerate(items):
         kind, *raw = item.lower().split(":")
-        where = f"layer {position} ({item!r})"
+        where = f"layer {position} ({_safe(item)})"
         if kind not in LAYER_KINDS:
-            raise StackSyntaxError(f"{where}: unknown layer type {kind!r}; use one of {', '.join(LAYER_KINDS)}")
+            raise StackSyntaxError(f"{where}: unknown layer type; use one of {', '.join(LAYER_KINDS)}")
         low, high = _ARITY[kind]
         if not low <= len(raw) <= high:
             raise StackSyntaxError(f"{where}: {kind} takes {low if low == high else f'{low} or {high}'} "
@@ -129,6 +130,11 @@ def parse_stack(text: str) -> list[LayerSpec]:
         _check_range(kind, args, where)
         layers.append(LayerSpec(kind, args))
     return layers
+
+
+def _safe(text: str) -> str:
+    """The student's text, cut short and reduced to characters a stack can contain (never markup)."""
+    return re.sub(r"[^a-z0-9:._ -]", "?", text.lower())[:30]
 
 
 def _check_range(kind: str, args: tuple[int, ...], where: str) -> None:

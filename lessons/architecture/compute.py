@@ -220,7 +220,7 @@ def parameter_formula(module: nn.Module) -> str:
             return f"{head} + C_out = {kh}·{kw}·{cin}·{cout} + {cout} = {n:,}{note}"
         return f"{head} = {kh}·{kw}·{cin}·{cout} = {n:,} (no bias){note}"
     if isinstance(module, nn.Linear):
-        b = f" + {module.out_features}" if module.bias is not None else ""
+        b = f" + {module.out_features:,}" if module.bias is not None else ""
         return f"in·out{' + out' if b else ''} = {module.in_features:,}·{module.out_features:,}{b} = {n:,}"
     if isinstance(module, (nn.BatchNorm2d, nn.BatchNorm1d, nn.LayerNorm, nn.GroupNorm)):
         return f"a scale γ and a shift β per feature: 2·{n // 2:,} = {n:,} (running statistics are buffers)"

@@ -199,6 +199,18 @@ def _dot_id(title: str) -> str:
     return '"' + re.sub(r'["\\]', "", title) + '"'
 
 
+def warm_up() -> None:
+    """Import torchview/torchviz and trace a tiny model once (the first trace in a process loads
+    PyTorch's meta-device decompositions: ~2-4 s). A server can call this in the background."""
+    from lessons.architecture.compute import ModelSpec
+
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(8, 2)).to("meta").eval()
+    x = torch.empty(1, 1, 4, 4, device="meta")  # (B, C, H, W)
+    spec = ModelSpec("warm_up", "warm-up", model, (F.pad(x, [0, 0, 0, 0]),), "x", False)
+    layer_diagram(spec)
+    autograd_graph(spec)
+
+
 # ----- autograd graph -----------------------------------------------------------------------------
 
 AUTOGRAD_LEGEND = {

@@ -20,8 +20,14 @@ AUTOGRAD_MAX_BOXES = 900  # larger graphs are offered as a download only (too sl
 NEURON_CHOICES = tuple([f"hidden 1 #{i}" for i in range(neurons.MLP_HIDDEN[0])]
                        + [f"hidden 2 #{i}" for i in range(neurons.MLP_HIDDEN[1])]
                        + [f"output #{i}" for i in range(10)])
+DEPTHS = (1, 2, 3, 4, 5, 6)
+BATCH_SIZES = (1, 8, 32, 128, 512)
+PER_NEURON = (1, 2, 4, 8, 12)
+# Streamlit 1.67 leaves a bound widget's value out of the URL (and ignores it there) when it equals the
+# widget's own default: the first option, the minimum, False. So every shareable control here either has
+# the lesson default as that widget default or is a segmented control (whose own default is "none").
 DEFAULTS = {
-    "view": VIEWS[0], "model": "digits_cnn", "depth": 2, "direction": "top-down", "roll": True,
+    "view": VIEWS[0], "model": "digits_cnn", "depth": 2, "direction": "top-down", "unroll": False,
     "show_saved": False, "batch": 32, "layer": "features.conv1", "seed": 0,
     "stack": builder.DEFAULT_STACK, "input_shape": "1x28x28", "model_a": "vgg11", "model_b": "resnet18",
     "digit": 0, "per_neuron": 4, "neuron": "hidden 1 #0", "mlp_seed": 0,
@@ -56,7 +62,10 @@ def table(name: str, depth: int, batch: int, stack: str, input_shape: str) -> tu
 
 @st.cache_data(max_entries=32)
 def layer_choices(name: str, stack: str, input_shape: str) -> list[str]:
-    return compute.layer_names(compute.build_model(name, stack, input_shape))
+    try:
+        return compute.layer_names(compute.build_model(name, stack, input_shape))
+    except ValueError:  # the builder's stack has an error: the page says so
+        return []
 
 
 @st.cache_data(max_entries=64)
@@ -112,10 +121,8 @@ def render() -> None:
     drawers = {"Layer diagram": _layer_diagram, "Autograd graph": _autograd_graph, "Parameter table": _table,
                "One layer": _one_layer, "Model builder": _builder, "Compare": _compare, "Neurons": _neurons}
     for view, tab in views.items():
-        if tab.open is False:
-            continue
-        with tab:
-            sentences += drawers[view](page, result)
+        with tab:  # controls are drawn in every tab (their state and share link persist); work only in the open one
+            sentences += drawers[view](page, result, tab.open is not False)
     page.what_you_see(sentences or ["Pick a view above."])
     page.try_this(_experiments(), result)
     page.quiz(_quiz())
@@ -149,8 +156,13 @@ def _model_picker(page: ui.LessonPage) -> None:
                  help="Used by the diagram, autograd graph, table and one-layer views. Untrained torchvision "
                       "models are built on the meta device: no weights are downloaded or stored.")
     left.caption(compute.MODELS[page.value("model")])
-    page.control(right.slider, "depth", "Depth (how far nested modules are opened)", 1, 6,
+    page.control(right.segmented_control, "depth", "Depth (how far nested modules are opened)", DEPTHS, required=True,
                  help="1 shows the model's direct children; deeper opens the blocks inside them.")
+
+
+def _first(default: str, options: list[str]) -> list[str]:
+    """Options with the default first (see the note above DEFAULTS)."""
+    return [default] + [o for o in options if o != default]
 
 
 def _graph(page: ui.LessonPage, dot: str, caption: str) -> None:
@@ -161,7 +173,8 @@ def _graph(page: ui.LessonPage, dot: str, caption: str) -> None:
 
 def _reset_layer(page: ui.LessonPage) -> None:
     choices = layer_choices(page.value("model"), page.value("stack"), page.value("input_shape"))
-    page.set_values({"layer": choices[0] if choices else ""})
+    if choices:
+        page.set_values({"layer": choices[0]})
 
 
 def _stack_args(page: ui.LessonPage) -> tuple[str, str]:
@@ -179,14 +192,15 @@ def _builder_broken(page: ui.LessonPage) -> bool:
 
 # ----- views ----------------------------------------------------------------------------------------
 
-def _layer_diagram(page: ui.LessonPage, result: dict) -> list[str]:
-    if _builder_broken(page):
-        return []
+def _layer_diagram(page: ui.LessonPage, result: dict, open_: bool) -> list[str]:
     controls, picture = st.columns([1, 3])
     page.control(controls.radio, "direction", "Direction", list(graphs.DIRECTIONS))
-    page.control(controls.toggle, "roll", "Roll up repeated blocks",
-                 help="Runs of identical blocks (same type, parameters and shapes) become one box \u201c\u00d7 N\u201d.")
-    d = diagram(page.value("model"), page.value("depth"), page.value("direction"), page.value("roll"),
+    page.control(controls.toggle, "unroll", "Show repeated blocks one by one",
+                 help="Off: runs of identical blocks (same type, parameters and shapes) are rolled into one box "
+                      "\u201c\u00d7 N\u201d.")
+    if not open_ or _builder_broken(page):
+        return []
+    d = diagram(page.value("model"), page.value("depth"), page.value("direction"), not page.value("unroll"),
                 *_stack_args(page))
     controls.download_button("Download DOT", d["dot"], file_name=f"{page.value('model')}_depth{page.value('depth')}.dot",
                              mime="text/vnd.graphviz", key=f"{SLUG}._download_diagram")
@@ -209,11 +223,11 @@ def _layer_diagram(page: ui.LessonPage, result: dict) -> list[str]:
     return out
 
 
-def _autograd_graph(page: ui.LessonPage, result: dict) -> list[str]:
-    if _builder_broken(page):
-        return []
+def _autograd_graph(page: ui.LessonPage, result: dict, open_: bool) -> list[str]:
     controls, picture = st.columns([1, 3])
     page.control(controls.toggle, "show_saved", "show_saved", help="Also draw the tensors the forward pass saves for backward.")
+    if not open_ or _builder_broken(page):
+        return []
     g = autograd(page.value("model"), page.value("show_saved"), *_stack_args(page))
     counts = g["counts"]
     controls.markdown(
@@ -233,8 +247,10 @@ def _autograd_graph(page: ui.LessonPage, result: dict) -> list[str]:
             st.info(f"This autograd graph has {boxes:,} boxes: too many to lay out in the browser. Download "
                     "the DOT file, pick a smaller model, or switch show_saved off.")
         else:
-            _graph(page, g["dot"], "torchviz make_dot of cross-entropy(model(x), class 0) for one example; "
-                       "arrows point the way the forward pass went, backward walks them in reverse.")
+            loss = ("the mean square of the last hidden states (MiniLM has no classifier head)"
+                    if page.value("model") == "minilm" else "cross-entropy(model(x), class 0)")
+            _graph(page, g["dot"], f"torchviz make_dot of {loss} for one example; arrows point the way the "
+                   "forward pass went, backward walks them in reverse.")
     result.update(autograd=counts, parameter_tensors=g["parameter_tensors"])
     return [f"The autograd graph has {counts['lightblue']} light-blue boxes, one per parameter tensor of the "
             f"model ({g['parameter_tensors']} tensors), and {counts['lightgrey']} gray backward operations."
@@ -242,16 +258,16 @@ def _autograd_graph(page: ui.LessonPage, result: dict) -> list[str]:
                if page.value("show_saved") else " Switch show_saved on to see the tensors kept for backward.")]
 
 
-def _table(page: ui.LessonPage, result: dict) -> list[str]:
-    if _builder_broken(page):
+def _table(page: ui.LessonPage, result: dict, open_: bool) -> list[str]:
+    cols = st.columns(4)
+    page.control(cols[3].segmented_control, "batch", "Batch size", BATCH_SIZES, required=True)
+    if not open_ or _builder_broken(page):
         return []
     frame, totals = table(page.value("model"), page.value("depth"), page.value("batch"), *_stack_args(page))
-    cols = st.columns(4)
     cols[0].metric("Parameters", f"{totals['parameters']:,}")
     cols[1].metric("Size (float32)", f"{totals['size_mb']:,.2f} MB")
     cols[2].metric("Multiply-adds per example", f"{totals['multiply_adds'] / 1e6:,.1f} M")
     with cols[3]:
-        page.control(st.number_input, "batch", "Batch size", 1, 4096, step=1)
         st.caption(f"Activation memory: **{totals['activation_mb']:,.1f} MB** (every layer's output for "
                    f"{totals['batch_size']} examples, float32)")
     st.dataframe(frame, hide_index=True, height=min(38 + 35 * len(frame), 420),
@@ -270,16 +286,18 @@ def _table(page: ui.LessonPage, result: dict) -> list[str]:
     return out
 
 
-def _one_layer(page: ui.LessonPage, result: dict) -> list[str]:
-    if _builder_broken(page):
-        return []
+def _one_layer(page: ui.LessonPage, result: dict, open_: bool) -> list[str]:
     choices = layer_choices(page.value("model"), *_stack_args(page))
-    if page.value("layer") not in choices:
+    if choices and page.value("layer") not in choices:
         page.set_values({"layer": choices[0]})
     controls, picture = st.columns([2, 3])
     with controls:
-        page.control(st.selectbox, "layer", "Layer", choices)
+        if choices:
+            page.control(st.selectbox, "layer", "Layer", choices)
         page.control(st.number_input, "seed", "Seed (initialisation of untrained layers)", 0, 10_000)
+    if not open_ or _builder_broken(page) or not choices:
+        return []
+    with controls:
         info = layer_info(page.value("model"), page.value("layer"), page.value("seed"), *_stack_args(page))
         st.code(info["module"], language=None, wrap_lines=True)
         st.dataframe(info["tensors"], hide_index=True)
@@ -302,23 +320,33 @@ def _one_layer(page: ui.LessonPage, result: dict) -> list[str]:
 def _add_layer(page: ui.LessonPage) -> None:
     s = st.session_state
     kind = s[f"{SLUG}._add_kind"]
-    args = {"conv": (s[f"{SLUG}._add_out"], s[f"{SLUG}._add_kernel"], s[f"{SLUG}._add_stride"], s[f"{SLUG}._add_pad"]),
-            "pool": (s[f"{SLUG}._add_kernel"],), "dropout": (s[f"{SLUG}._add_rate"],),
-            "linear": (s[f"{SLUG}._add_out"],) + ((s[f"{SLUG}._add_in"],) if s[f"{SLUG}._add_in"] else ())}.get(kind, ())
+    def get(name: str) -> int:
+        return int(s[f"{SLUG}._add_{name}"])
+
+    if kind == "conv":
+        args = (get("out"), get("kernel"), get("stride"), get("pad"))
+    elif kind == "pool":
+        args = (get("kernel"),)
+    elif kind == "dropout":
+        args = (get("rate"),)
+    elif kind == "linear":
+        args = (get("out"),) + ((get("in"),) if get("in") else ())
+    else:
+        args = ()
     text = builder.LayerSpec(kind, tuple(int(a) for a in args)).text()
     current = page.value("stack").strip().strip(",")
     page.set_values({"stack": f"{current},{text}" if current else text})
 
 
-def _remove_layer(page: ui.LessonPage) -> None:
+def _remove_layer(page: ui.LessonPage, index_key: str) -> None:
     items = [i for i in page.value("stack").split(",") if i.strip()]
-    index = st.session_state.get(f"{SLUG}._remove_index", len(items) - 1)
+    index = st.session_state.get(index_key, len(items) - 1)
     if 0 <= index < len(items):
         del items[index]
     page.set_values({"stack": ",".join(items)})
 
 
-def _builder(page: ui.LessonPage, result: dict) -> list[str]:
+def _builder(page: ui.LessonPage, result: dict, open_: bool) -> list[str]:
     left, right = st.columns([2, 3])
     with left:
         page.control(st.selectbox, "input_shape", "Input (channels x height x width)", list(builder.INPUT_SHAPES))
@@ -344,11 +372,14 @@ def _builder(page: ui.LessonPage, result: dict) -> list[str]:
             b1.button("Add to the end", on_click=_add_layer, args=(page,), key=f"{SLUG}._add", icon=":material/add:")
             count = len([i for i in page.value("stack").split(",") if i.strip()])
             if count:
-                b2.selectbox("Layer to remove", list(range(count)), index=count - 1, key=f"{SLUG}._remove_index",
+                index_key = f"{SLUG}._remove_index.{count}"  # a new stack length starts at its last layer again
+                b2.selectbox("Layer to remove", list(range(count)), index=count - 1, key=index_key,
                              label_visibility="collapsed", format_func=lambda i: f"layer {i}")
-                b2.button("Remove", on_click=_remove_layer, args=(page,), key=f"{SLUG}._remove",
+                b2.button("Remove", on_click=_remove_layer, args=(page, index_key), key=f"{SLUG}._remove",
                           icon=":material/delete:")
         _conv_shape_checker()
+    if not open_:
+        return []
     built = builder.build_stack(*_stack_args(page))
     result["builder_rows"] = [(r.layer, r.output_shape) for r in built.rows]
     result["builder_error"] = built.error.layer if built.error else None
@@ -395,12 +426,14 @@ def _conv_shape_checker() -> None:
 
 # ----- compare, neurons ----------------------------------------------------------------------------------
 
-def _compare(page: ui.LessonPage, result: dict) -> list[str]:
+def _compare(page: ui.LessonPage, result: dict, open_: bool) -> list[str]:
     c1, c2 = st.columns(2)
     names = [n for n in compute.MODELS]
-    page.control(c1.selectbox, "model_a", "Model A", names)
-    page.control(c2.selectbox, "model_b", "Model B", names)
+    for column, name in ((c1, "model_a"), (c2, "model_b")):  # the default first: see _first
+        page.control(column.selectbox, name, f"Model {name[-1].upper()}", _first(DEFAULTS[name], names))
     a, b = page.value("model_a"), page.value("model_b")
+    if not open_:
+        return []
     if "builder" in (a, b) and not builder.build_stack(*_stack_args(page)).ok:
         st.warning("Your model in the builder tab has an error: fix it there first.")
         return []
@@ -424,13 +457,15 @@ def _compare(page: ui.LessonPage, result: dict) -> list[str]:
             f"{frame.loc['largest layer' + chr(39) + 's share', tb]}."]
 
 
-def _neurons(page: ui.LessonPage, result: dict) -> list[str]:
+def _neurons(page: ui.LessonPage, result: dict, open_: bool) -> list[str]:
     c = st.columns(4)
     page.control(c[0].slider, "digit", "Held-out digit #", 0, 99)
-    page.control(c[1].slider, "per_neuron", "Input lines per hidden-1 neuron", 1, 12,
+    page.control(c[1].segmented_control, "per_neuron", "Input lines per hidden-1 neuron", PER_NEURON, required=True,
                  help="784 inputs are too many to draw: each first-layer neuron shows its strongest connections.")
     page.control(c[2].selectbox, "neuron", "Selected neuron", list(NEURON_CHOICES))
     page.control(c[3].number_input, "mlp_seed", "Seed of the untrained MLP", 0, 10_000)
+    if not open_:
+        return []
     p = mlp_pictures(page.value("digit"), page.value("per_neuron"), page.value("mlp_seed"))
     layer_name, index = page.value("neuron").rsplit(" #", 1)
     layer, index = neurons.LAYER_NAMES.index(layer_name), int(index)

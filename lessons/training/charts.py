@@ -27,8 +27,9 @@ def _panel(frame: pd.DataFrame, marks: pd.DataFrame, metric: str, x_title: str, 
     else:
         y_scale = alt.Scale(zero=True)
     series = [s for s in SERIES_COLORS if s in set(data.series)]
-    color = alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom"),
-                      scale=alt.Scale(domain=series, range=[SERIES_COLORS[s] for s in series]))
+    series_scale = alt.Scale(domain=series, range=[SERIES_COLORS[s] for s in series])
+    color = alt.Color("series:N", title=None, scale=series_scale,
+                      legend=alt.Legend(orient="bottom", direction="horizontal", columns=2, labelLimit=200))
     base = alt.Chart(data, title=metric.capitalize(), height=height, width=width)
     lines = base.mark_line(strokeWidth=2).encode(
         x=alt.X("x:Q", title=x_title, scale=alt.Scale(zero=True, nice=False)),
@@ -38,31 +39,31 @@ def _panel(frame: pd.DataFrame, marks: pd.DataFrame, metric: str, x_title: str, 
         tooltip=["series", alt.Tooltip("x:Q", title=x_title), alt.Tooltip("value:Q", format=".4f")],
     )
     points = base.transform_filter(alt.datum.series == "validation").mark_point(filled=True, size=28).encode(
-        x="x:Q", y=alt.Y("value:Q", scale=y_scale), color=color)
+        x="x:Q", y=alt.Y("value:Q", scale=y_scale),
+        color=alt.Color("series:N", legend=None, scale=series_scale))
     layers = [lines, points]
     if not marks.empty:
         kinds = [k for k in MARKER_COLORS if k in set(marks.kind)]
-        mark_color = alt.Color("kind:N", title=None, legend=alt.Legend(orient="bottom"),
-                               scale=alt.Scale(domain=kinds, range=[MARKER_COLORS[k] for k in kinds]))
+        mark_scale = alt.Scale(domain=kinds, range=[MARKER_COLORS[k] for k in kinds])
+        mark_color = alt.Color("kind:N", title=None, scale=mark_scale,
+                               legend=alt.Legend(orient="bottom", direction="horizontal", columns=2, labelLimit=200))
         rules = alt.Chart(marks).mark_rule(strokeDash=[5, 3], strokeWidth=2).encode(
             x="x:Q", color=mark_color, tooltip=["label"])
         labels = alt.Chart(marks).mark_text(align="left", dx=4, dy=0, angle=0, fontSize=11,
                                             baseline="top").encode(
-            x="x:Q", y=alt.value(4), text="label", color=alt.Color("kind:N", legend=None,
-                                                                   scale=mark_color.scale))
+            x="x:Q", y=alt.value(4), text="label", color=alt.Color("kind:N", legend=None, scale=mark_scale))
         layers += [rules, labels]
-    return alt.layer(*layers).resolve_scale(color="independent")
+    return alt.layer(*layers).resolve_scale(color="independent").properties(title=metric.capitalize())
 
 
-def curves_chart(frame: pd.DataFrame, marks: pd.DataFrame, x_axis: str = "step", log_scale: bool = False,
-                 height: int = 300) -> alt.HConcatChart:
-    """Loss and accuracy side by side; `frame` from compute.curve_frame, `marks` from
+def curves_chart(frame: pd.DataFrame, marks: pd.DataFrame, metric: str, x_axis: str = "step",
+                 log_scale: bool = False, height: int = 300) -> alt.LayerChart:
+    """One panel ("loss" or "accuracy"): `frame` from compute.curve_frame, `marks` from
     compute.annotations (vertical dashed lines with a label)."""
     x_title = "optimizer step" if x_axis == "step" else "epoch"
-    loss = _panel(frame, marks, "loss", x_title, log_scale, height, "container")
-    acc = _panel(frame, marks[marks.kind != "diverged"] if not marks.empty else marks,
-                 "accuracy", x_title, False, height, "container")
-    return alt.hconcat(loss, acc).resolve_scale(color="shared")
+    if metric != "loss" and not marks.empty:
+        marks = marks[marks.kind != "diverged"]
+    return _panel(frame, marks, metric, x_title, log_scale and metric == "loss", height, "container")
 
 
 def runs_chart(frame: pd.DataFrame, metric: str, height: int = 300, log_scale: bool = False) -> alt.Chart:

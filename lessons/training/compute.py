@@ -97,6 +97,11 @@ class Preset:
     spec: RunSpec
     shows: str
 
+    @property
+    def short(self) -> str:
+        """A button label: 'LR too high' for 'Learning rate too high'."""
+        return self.title.replace("Learning rate", "LR")
+
 
 PRESETS: dict[str, Preset] = {p.key: p for p in (
     Preset("healthy", "Healthy", RunSpec(),
@@ -558,7 +563,7 @@ def run_to_json(run: Run) -> dict:
     if run.diverged is not None:
         out["diverged"] = dict(run.diverged, loss=str(run.diverged["loss"]))  # "nan"/"inf" survive JSON
     if run.val_probs is not None:
-        out["val_percent"] = np.round(run.val_probs * 100).astype(int).tolist()  # (M, 10)
+        out["val_permille"] = np.round(run.val_probs * 1000).astype(int).tolist()  # (M, 10)
         out["val_labels"] = run.val_labels.tolist()
     return out
 
@@ -570,9 +575,9 @@ def run_from_json(item: dict, name: str = "") -> Run:
               seconds=item["seconds"], total_steps=item["total_steps"])
     if item.get("diverged"):
         run.diverged = dict(item["diverged"], loss=float(item["diverged"]["loss"]))
-    if "val_percent" in item:
-        percent = np.asarray(item["val_percent"], dtype=np.float32)  # (M, 10)
-        run.val_probs = percent / percent.sum(1, keepdims=True).clip(min=1)
+    if "val_permille" in item:
+        permille = np.asarray(item["val_permille"], dtype=np.float32)  # (M, 10)
+        run.val_probs = permille / permille.sum(1, keepdims=True).clip(min=1)
         run.val_labels = np.asarray(item["val_labels"], dtype=np.int64)
     return run
 
@@ -625,3 +630,15 @@ def upscale(pixels: np.ndarray, size: int = 56) -> np.ndarray:
     factor = max(1, size // pixels.shape[-1])
     big = np.kron(pixels, np.ones((factor, factor), dtype=pixels.dtype))  # (H*f, W*f)
     return (np.clip(big, 0, 1) * 255).astype(np.uint8)
+
+
+def warm_up_autograd() -> None:
+    """One tiny backward pass and optimizer step. The first backward in a process starts
+    autograd's machinery and takes 1-2 s on this machine; paying it before the student presses
+    Train keeps the first point of the live chart under a second."""
+    import torch
+
+    layer = torch.nn.Linear(4, 2)  # private, discarded
+    optimizer = torch.optim.Adam(layer.parameters())
+    layer(torch.ones(3, 4)).sum().backward()  # (3, 2) -> scalar
+    optimizer.step()

@@ -256,3 +256,26 @@ def test_neighbour_correlation_smooth_versus_noise():
 def test_untrained_mlp_is_seeded():
     a, b, c = neurons.untrained_mlp(3), neurons.untrained_mlp(3), neurons.untrained_mlp(4)
     assert torch.equal(a.fc1.weight, b.fc1.weight) and not torch.equal(a.fc1.weight, c.fc1.weight)
+
+
+def test_do_it_yourself_script_runs_and_agrees_with_the_page(capsys):
+    import runpy
+    from pathlib import Path
+
+    import lessons.architecture as package
+
+    runpy.run_path(str(Path(package.__file__).with_name("diy.py")), run_name="__main__")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "diagram boxes: 13"  # the page's digits CNN diagram at depth 2 also has 13 boxes
+    assert out[1] == "parameters: 105866 = 105866"
+    assert out[2] == "parameter boxes: 8 of 8"
+    assert out[3] == "conv2 parameters: 4640 = 4640"
+    table, totals = compute.parameter_table(compute.build_model("digits_cnn"))
+    assert totals["parameters"] == 105866
+    assert len(graphs.layer_diagram(compute.build_model("digits_cnn"), depth=2).boxes) == 13
+
+
+def test_typed_text_is_not_echoed_as_markup():
+    built = builder.build_stack("[x](javascript:alert(1))<b>", "1x28x28")
+    assert not built.ok
+    assert not any(ch in built.error.message for ch in "[]<>*`")

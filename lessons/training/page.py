@@ -1,0 +1,475 @@
+"""Training curves: train a real model in the page and read its loss and accuracy as they grow.
+
+Thin page: widgets -> compute.train_run (streamed, chart redrawn at most 4 times a second) ->
+charts -> st.*. The session's runs (at most 8) live in st.session_state["training.runs"].
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from pathlib import Path
+
+import streamlit as st
+
+from lessons import ui
+from lessons.training import charts, compute
+from lessons.training.precompute import PRESET_FILE
+
+SLUG = "training"
+RUNS_KEY = f"{SLUG}.runs"  # not "_"-prefixed: Reset puts controls back but keeps the runs
+NEXT_ID_KEY = f"{SLUG}.next_run_id"
+REDRAW_SECONDS = 0.25  # at most 4 chart updates per second while training
+TRAIN_SIZES = (100, 200, 500, 1000, 2000, 4000)
+LABEL_NOISE = (0.0, 0.1, 0.2, 0.4, 0.6, 0.8)
+WIDTHS = (4, 8, 16, 32, 64, 128, 256, 512)
+DROPOUTS = (0.0, 0.1, 0.25, 0.5, 0.75)
+LEARNING_RATES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+BATCH_SIZES = (16, 32, 64, 128, 256)
+WEIGHT_DECAYS = (0.0, 1e-5, 1e-4, 1e-3, 1e-2, 0.1)
+METRICS = {"val_loss": "validation loss", "val_acc": "validation accuracy", "train_loss": "training loss",
+           "train_acc": "training accuracy"}
+RUN_CONTROLS = tuple(compute.RunSpec().to_dict())
+DEFAULTS = {**compute.RunSpec().to_dict(), "x_axis": "step", "smoothing": 0.6, "log_scale": False,
+            "patience": 3, "compare_metric": "val_loss"}
+
+
+# Records only that the process-wide warm-up began (like lessons/warmup.py); no student data.
+_AUTOGRAD_WARM = threading.Event()
+
+
+def warm_up_in_background() -> None:
+    if not _AUTOGRAD_WARM.is_set():
+        _AUTOGRAD_WARM.set()
+        threading.Thread(target=compute.warm_up_autograd, name="training-warmup", daemon=True).start()
+
+
+# ----- cached wrappers (plain values in) -----------------------------------------------------------
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def cached_data(dataset: str, train_size: int, seed: int) -> compute.DigitsData:
+    return compute.load_data(dataset, train_size, seed)
+
+
+@st.cache_data(max_entries=1, show_spinner=False)
+def cached_presets() -> dict[str, compute.Run]:
+    return compute.load_presets(PRESET_FILE)
+
+
+# ----- session runs ----------------------------------------------------------------------------------
+
+def session_runs() -> list[compute.Run]:
+    runs = st.session_state.setdefault(RUNS_KEY, [])
+    for run in runs:  # a run interrupted by a click (Stop, or any control) keeps what it measured
+        if run.status == "running":
+            run.status = "stopped"
+    return runs
+
+
+def _rename(run: compute.Run, key: str) -> None:
+    run.name = (st.session_state.get(key) or "").strip()[:60] or run.spec.describe()
+
+
+def _delete(run_id: int) -> None:
+    runs = st.session_state.get(RUNS_KEY, [])
+    runs[:] = [r for r in runs if r.run_id != run_id]
+
+
+def _apply_preset(page: ui.LessonPage, key: str) -> None:
+    page.set_values(compute.PRESETS[key].spec.to_dict())
+
+
+# ----- the live training loop ------------------------------------------------------------------------
+
+def draw_curves(page: ui.LessonPage, slot, run: compute.Run, view: dict, caption: str) -> None:
+    frame = compute.curve_frame(run, view["x_axis"], view["smoothing"])
+    marks = compute.annotations(run, view["x_axis"], view["patience"])
+    height = page.chart_height(300)
+    with slot.container():
+        loss_col, acc_col = st.columns(2)
+        with loss_col:
+            page.chart(charts.curves_chart(frame, marks, "loss", view["x_axis"], view["log_scale"], height), caption)
+        with acc_col:
+            page.chart(charts.curves_chart(frame, marks, "accuracy", view["x_axis"], False, height),
+                       "Accuracy: the share of digits classified correctly (1.0 = all).")
+
+
+def train_live(page: ui.LessonPage, spec: compute.RunSpec, runs: list, slots: dict, view: dict) -> compute.Run:
+    """Train `spec`, redrawing the chart and the progress bar at most 4 times a second."""
+    run_id = st.session_state.get(NEXT_ID_KEY, 1)
+    st.session_state[NEXT_ID_KEY] = run_id + 1
+    run = compute.new_run(spec, name=f"#{run_id} {spec.describe()}", run_id=run_id)
+    compute.add_run(runs, run)
+    data = cached_data(spec.dataset, spec.train_size, spec.seed)
+    last_draw = 0.0
+    for _event in compute.train_run(run, data):
+        now = time.perf_counter()
+        if now - last_draw < REDRAW_SECONDS and run.status == "running" and run.diverged is None:
+            continue
+        last_draw = now
+        done = len(run.steps) / max(1, run.total_steps)
+        slots["progress"].progress(min(done, 1.0), text=f"Training: step {len(run.steps)} of "
+                                   f"{run.total_steps}, {run.seconds:.1f} s")
+        draw_curves(page, slots["chart"], run, view, "Training… the curves grow as the model learns.")
+    slots["progress"].empty()
+    return run
+
+
+# ----- text computed from the run ------------------------------------------------------------------
+
+def describe_source(run: compute.Run) -> str:
+    if run.source == "precomputed":
+        return f"the precomputed run of the {run.name.replace(' (precomputed)', '')!s} preset"
+    return "your latest run"
+
+
+def what_you_see(run: compute.Run, patience: int) -> list[str]:
+    s = compute.summarize(run)
+    epochs = compute.epoch_frame(run)
+    out = []
+    if run.diverged is not None:
+        d = run.diverged
+        out.append(f"This run diverged at step {d['step']} (epoch {d['epoch']}): the batch loss became "
+                   f"{d['loss']:.3g}, so training stopped there. The learning rate "
+                   f"{run.spec.lr:g} makes each update overshoot, the weights grow at every step and the "
+                   "loss explodes; lower the learning rate (or clip gradients).")
+        return out
+    if s.get("epochs_done", 0) == 0:
+        return [f"The run stopped after {s['steps_done']} steps, before its first epoch ended."]
+    timing = "precomputed" if run.source == "precomputed" else f"{s['seconds']:.1f} s"
+    out.append(f"After {s['epochs_done']} epochs ({s['steps_done']} steps, {timing}) the training "
+               f"loss is {s['train_loss']:.3f} and the validation loss {s['val_loss']:.3f} "
+               f"(validation accuracy {s['val_acc']:.1%}, best {s['best_val_acc']:.1%}); "
+               f"it started at {s['initial_val_loss']:.2f}, chance level for 10 classes being ln 10 = 2.30.")
+    if s["train_loss"] > 1.5:
+        out.append("The loss has barely left chance level: the model is not learning (learning rate too "
+                   "low, or so high that the updates bounce around).")
+    gap = s["gap"]
+    out.append(f"The validation loss is {abs(gap):.3f} {'above' if gap >= 0 else 'below'} the training loss"
+               + (": a large gap, the model fits its training digits much better than new ones." if gap > 0.3
+                  else ": the two curves stay close." if abs(gap) < 0.1 else "."))
+    onset = compute.overfitting_onset(epochs)
+    if onset:
+        out.append(f"Overfitting: the validation loss was lowest at epoch {onset['epoch']} "
+                   f"({onset['val_loss_min']:.3f}) and rose to {onset['val_loss_end']:.3f}, while the "
+                   f"training loss kept falling ({onset['train_loss_at_min']:.3f} to {onset['train_loss_end']:.4f}).")
+    else:
+        out.append(f"No overfitting annotation: the validation loss did not turn up after its minimum "
+                   f"(lowest at epoch {s['best_val_loss_epoch']} of {s['epochs_done']}).")
+    stop = compute.early_stopping(epochs, patience)
+    if stop and stop["stop_epoch"] is not None:
+        out.append(f"Early stopping with patience {patience} would stop after epoch {stop['stop_epoch']} and "
+                   f"keep the checkpoint of epoch {stop['best_epoch']} (validation loss "
+                   f"{stop['best_val_loss']:.3f}), saving {stop['epochs_saved']} epochs.")
+    elif stop:
+        out.append(f"With patience {patience} early stopping would not trigger: the validation loss never "
+                   f"went {patience} epochs without improving. The kept checkpoint is epoch {stop['best_epoch']}.")
+    if "loss_noise" in s:
+        out.append(f"Per batch the training loss jitters by {s['loss_noise']:.0%} of its level in the second "
+                   "half of the run (one batch is a small sample); the smoothed line and the validation "
+                   "points, measured on the whole validation set, are steadier.")
+    if run.status == "stopped":
+        out.append("This run was interrupted before it finished.")
+    return out
+
+
+# ----- try this ------------------------------------------------------------------------------------
+
+def _pick(result: dict, key: str) -> tuple[compute.Run, str]:
+    latest = result.get("latest")
+    if latest is not None and latest.finished and latest.spec == compute.PRESETS[key].spec:
+        return latest, "Checked on your latest run."
+    return result["presets"][key], "Checked on the precomputed run of this preset (press Train to check your own)."
+
+
+def _check(key: str, test) -> callable:
+    def check(result: dict) -> tuple[bool, str]:
+        run, source = _pick(result, key)
+        appeared, numbers = test(run)
+        return appeared, f"{numbers} {source}"
+    return check
+
+
+def _too_high(run):
+    s = compute.summarize(run)
+    ok = run.diverged is None and s.get("val_acc", 0) < 0.9 and s.get("loss_noise", 0) > 0.2
+    return ok, (f"Final validation accuracy {s.get('val_acc', float('nan')):.1%} (the healthy preset reaches "
+                f"about 96%), batch-loss jitter {s.get('loss_noise', float('nan')):.0%}.")
+
+
+def _too_low(run):
+    s = compute.summarize(run)
+    drop = s["initial_val_loss"] - s.get("val_loss", math.nan)
+    return drop < 0.1, f"The validation loss fell by only {drop:.3f} in {s['steps_done']} steps."
+
+
+def _overfits(run):
+    onset = compute.overfitting_onset(compute.epoch_frame(run))
+    if onset is None:
+        return False, "The validation loss did not turn up after its minimum."
+    return True, (f"Validation loss lowest at epoch {onset['epoch']} ({onset['val_loss_min']:.3f}), then up to "
+                  f"{onset['val_loss_end']:.3f} while the training loss fell to {onset['train_loss_end']:.4f}.")
+
+
+def _underfits(run):
+    s = compute.summarize(run)
+    ok = s["train_acc"] < 0.9 and abs(s["gap"]) < 0.25
+    return ok, (f"Training accuracy {s['train_acc']:.1%}, validation accuracy {s['val_acc']:.1%}, "
+                f"loss gap {s['gap']:.3f}.")
+
+
+def _diverges(run):
+    if run.diverged is None:
+        return False, "The loss stayed finite."
+    return True, f"The loss reached {run.diverged['loss']:.3g} at step {run.diverged['step']} and training stopped."
+
+
+EXPERIMENTS = [
+    ui.Experiment("lr_too_high", "Learning rate too high", compute.PRESETS["lr_too_high"].spec.to_dict(),
+                  "SGD with momentum at learning rate 0.1 (100 times the healthy Adam rate). What happens?",
+                  ("It learns faster and ends better than the healthy run",
+                   "The loss drops, then stalls high and jumps around",
+                   "The loss does not move at all"), 1, _check("lr_too_high", _too_high)),
+    ui.Experiment("lr_too_low", "Learning rate too low", compute.PRESETS["lr_too_low"].spec.to_dict(),
+                  "Plain SGD at learning rate 0.0001 for 5 epochs. Where does the loss end?",
+                  ("Near zero", "About where it started (2.30)", "It becomes NaN"), 1,
+                  _check("lr_too_low", _too_low)),
+    ui.Experiment("overfitting", "Overfitting", compute.PRESETS["overfitting"].spec.to_dict(),
+                  "A wide MLP, only 100 training digits, no dropout or weight decay, 60 epochs. "
+                  "What does the validation loss do while the training loss goes to zero?",
+                  ("It follows the training loss down", "It reaches a minimum, then rises",
+                   "It stays at 2.30"), 1, _check("overfitting", _overfits)),
+    ui.Experiment("underfitting", "Underfitting", compute.PRESETS["underfitting"].spec.to_dict(),
+                  "An MLP with only 4 hidden units on 4,000 digits. How do the curves look?",
+                  ("Training loss near 0, validation loss high",
+                   "Both losses high and close together", "Both reach 99% accuracy"), 1,
+                  _check("underfitting", _underfits)),
+    ui.Experiment("diverges", "Divergence", compute.PRESETS["diverges"].spec.to_dict(),
+                  "Plain SGD at learning rate 10. What happens?",
+                  ("It trains ten times faster", "The loss explodes and training stops", "Nothing changes"), 1,
+                  _check("diverges", _diverges)),
+]
+
+QUIZ = [
+    ui.QuizQuestion("The training loss is still falling, but the validation loss has risen for 10 epochs. "
+                    "Which checkpoint should you keep?",
+                    ("The last one: its training loss is the lowest",
+                     "The one at the validation-loss minimum", "The first one"), 1,
+                    "The model has started to memorise its training set (overfitting). Early stopping keeps "
+                    "the weights from the epoch with the lowest validation loss."),
+    ui.QuizQuestion("Why is the per-step training curve much noisier than the validation curve?",
+                    ("The optimizer is broken", "Each step's loss is measured on one mini-batch of a few dozen "
+                     "digits; validation uses the whole held-out set", "Dropout is off during validation"), 1,
+                    "A batch of 32 is a small, random sample, so its loss varies from step to step. That is why "
+                    "the page smooths it with an exponential moving average."),
+    ui.QuizQuestion("TensorBoard-style smoothing divides the moving average by 1 - w^t. Why?",
+                    ("To make the curve smoother", "The average starts at 0, so without it the first points "
+                     "would be pulled towards 0", "To convert loss into accuracy"), 1,
+                    "This is the same bias correction Adam applies to its moment estimates: early on, the "
+                    "average has seen few values and is biased towards its starting value 0."),
+]
+
+READING = [
+    ui.Reading("Prechelt, Early stopping - but when? (1998)", "https://doi.org/10.1007/3-540-49430-8_3",
+               "patience and which checkpoint to keep"),
+    ui.Reading("Kingma & Ba, Adam (ICLR 2015)", "https://arxiv.org/abs/1412.6980",
+               "the optimizer and its bias-corrected moving averages"),
+    ui.Reading("Loshchilov & Hutter, Decoupled weight decay regularization (ICLR 2019)",
+               "https://arxiv.org/abs/1711.05101", "AdamW"),
+    ui.Reading("Zhang et al., Understanding deep learning requires rethinking generalization (ICLR 2017)",
+               "https://arxiv.org/abs/1611.03530", "networks memorise even random labels: try label noise"),
+    ui.Reading("Smith, Cyclical learning rates (WACV 2017)", "https://arxiv.org/abs/1506.01186",
+               "the learning-rate range test for choosing a learning rate"),
+    ui.Reading("Karpathy, A recipe for training neural networks (2019)",
+               "https://karpathy.github.io/2019/04/25/recipe/", "overfit a small batch first, then regularise"),
+    ui.Reading("TensorBoard: scalars and smoothing", "https://www.tensorflow.org/tensorboard/get_started",
+               "the tool whose smoothing this page reproduces"),
+    ui.Reading("Fawcett, An introduction to ROC analysis (2006)",
+               "https://doi.org/10.1016/j.patrec.2005.10.010", "reading the per-class ROC curves"),
+]
+
+
+# ----- the page ------------------------------------------------------------------------------------
+
+def preset_buttons(page: ui.LessonPage) -> None:
+    label_col, *cols = st.columns([0.8] + [1.3] * len(compute.PRESETS), vertical_alignment="center")
+    label_col.markdown("**Presets**")
+    for col, preset in zip(cols, compute.PRESETS.values()):
+        col.button(preset.short, key=f"{SLUG}._preset.{preset.key}", help=preset.shows,
+                   on_click=_apply_preset, args=(page, preset.key), width="stretch")
+
+
+def controls(page: ui.LessonPage) -> None:
+    with st.expander("Data", expanded=True):
+        page.control(st.selectbox, "dataset", "Dataset", compute.DATASETS,
+                     format_func=compute.DATASET_TITLES.get)
+        page.control(st.select_slider, "train_size", "Training images", TRAIN_SIZES,
+                     help="Few images provoke overfitting. scikit-learn digits offer at most 1,437.")
+        page.control(st.select_slider, "label_noise", "Label noise", LABEL_NOISE,
+                     format_func=lambda v: f"{v:.0%}", help="Fraction of training labels replaced by a wrong class.")
+        page.control(st.toggle, "augment", "Augmentation (random shifts)")
+    with st.expander("Model", expanded=True):
+        page.control(st.radio, "model", "Model", compute.MODELS, horizontal=True,
+                     format_func={"cnn": "CNN", "mlp": "MLP"}.get)
+        page.control(st.select_slider, "width", "Width", WIDTHS,
+                     help="MLP: units per hidden layer. CNN: channels of the first conv block (doubling).")
+        page.control(st.slider, "depth", "Depth", 1, 3, help="MLP: hidden layers. CNN: conv blocks.")
+        page.control(st.select_slider, "dropout", "Dropout", DROPOUTS)
+    with st.expander("Optimizer", expanded=True):
+        page.control(st.selectbox, "optimizer", "Optimizer", compute.OPTIMIZERS,
+                     format_func=compute.OPTIMIZER_TITLES.get)
+        page.control(st.select_slider, "lr", "Learning rate (log scale)", LEARNING_RATES, format_func="{:g}".format)
+        page.control(st.select_slider, "batch_size", "Batch size", BATCH_SIZES)
+        page.control(st.select_slider, "weight_decay", "Weight decay", WEIGHT_DECAYS, format_func="{:g}".format)
+        page.control(st.slider, "epochs", "Epochs", 1, 100)
+        page.control(st.number_input, "seed", "Seed", min_value=0, max_value=9999, step=1)
+
+
+def view_controls(page: ui.LessonPage) -> dict:
+    a, b, c, d = st.columns([1.2, 1.4, 0.9, 1.4], vertical_alignment="bottom")
+    with a:
+        page.control(st.radio, "x_axis", "Curves per", ("step", "epoch"), horizontal=True)
+    with b:
+        page.control(st.slider, "smoothing", "Smoothing (EMA weight; 0 = raw)", 0.0, 0.99, step=0.01,
+                     help="Exponential moving average with bias correction, as in TensorBoard. Per-step view only.")
+    with c:
+        page.control(st.toggle, "log_scale", "Log loss")
+    with d:
+        page.control(st.slider, "patience", "Early-stopping patience (epochs)", 1, 20)
+    return {name: page.value(name) for name in ("x_axis", "smoothing", "log_scale", "patience")}
+
+
+def choose_displayed(spec: compute.RunSpec, runs: list, presets: dict) -> tuple[compute.Run, str | None]:
+    """The run the chart shows, and a note when it is not a run of the current controls."""
+    latest = runs[-1] if runs else None
+    if latest is not None and latest.spec == spec:
+        return latest, None
+    preset_key = compute.matching_preset(spec)
+    if preset_key is not None:
+        return presets[preset_key], (f"Showing the precomputed curves of the {compute.PRESETS[preset_key].title} "
+                                     "preset: press Train to train it yourself.")
+    if latest is not None:
+        return latest, "Showing your latest run: the controls have changed since, press Train to run them."
+    return presets["healthy"], ("Showing the precomputed curves of the Healthy preset: press Train to train "
+                                "with your settings.")
+
+
+def runs_section(page: ui.LessonPage, runs: list, presets: dict) -> None:
+    st.subheader("Runs")
+    shown = [r for r in runs if r.epochs]
+    metric = page.control(st.selectbox, "compare_metric", "Compare", tuple(METRICS), format_func=METRICS.get)
+    if shown:
+        frame = compute.runs_frame(shown)
+        page.chart(charts.runs_chart(frame, metric, page.chart_height(280)),
+                   f"{METRICS[metric].capitalize()} per epoch for this session's runs (at most "
+                   f"{compute.MAX_RUNS}; the oldest is dropped).", key=f"{SLUG}._runs_chart")
+    else:
+        frame = compute.runs_frame(list(presets.values()))
+        page.chart(charts.runs_chart(frame, metric, page.chart_height(280)),
+                   f"{METRICS[metric].capitalize()} of the precomputed presets. Your runs will appear here "
+                   "once you train.", key=f"{SLUG}._runs_chart")
+    if not runs:
+        return
+    for run in reversed(runs):
+        name_col, info_col, delete_col = st.columns([3, 3, 1], vertical_alignment="bottom")
+        key = f"{SLUG}._name.{run.run_id}"
+        st.session_state.setdefault(key, run.name)
+        name_col.text_input("Run name", key=key, on_change=_rename, args=(run, key), label_visibility="collapsed")
+        last = run.epochs[-1] if run.epochs else None
+        info_col.caption(f"{run.status}, {len(run.steps)} steps, {run.seconds:.1f} s"
+                         + (f", val acc {last['val_acc']:.1%}" if last else ""))
+        delete_col.button("Delete", key=f"{SLUG}._delete.{run.run_id}", on_click=_delete, args=(run.run_id,),
+                          icon=":material/delete:")
+    st.download_button("Download the runs' metrics (CSV)", compute.runs_csv(runs), file_name="training_runs.csv",
+                       mime="text/csv", key=f"{SLUG}._download", icon=":material/download:")
+
+
+def after_training(page: ui.LessonPage, run: compute.Run) -> None:
+    st.subheader("After training")
+    if run.val_probs is None:
+        st.info("Finish a run (without divergence) to see its confusion matrix, ROC curves and mistakes.")
+        return
+    wrong = compute.misclassified(run)
+    accuracy = float((run.val_probs.argmax(1) == run.val_labels).mean())
+    tab_cm, tab_roc, tab_wrong = st.tabs(["Confusion matrix", "ROC curves", "Misclassified"])
+    with tab_cm:
+        matrix = compute.confusion(run)
+        off = matrix.copy()
+        off[range(10), range(10)] = 0
+        t, p = divmod(int(off.argmax()), 10)
+        page.chart(charts.confusion_chart(matrix, page.chart_height(320)),
+                   f"Rows: true digit, columns: prediction, on {len(run.val_labels)} validation digits "
+                   f"(final weights, accuracy {accuracy:.1%}). The most frequent confusion: {t} read as {p} "
+                   f"({off[t, p]} times).", key=f"{SLUG}._confusion")
+    with tab_roc:
+        roc = compute.roc_curves(run)
+        aucs = roc.groupby("digit").auc.first()
+        page.chart(charts.roc_chart(roc, page.chart_height(320)),
+                   f"One digit against the rest. Lowest AUC: digit {aucs.idxmin()} ({aucs.min():.3f}); "
+                   f"highest: digit {aucs.idxmax()} ({aucs.max():.3f}).", key=f"{SLUG}._roc")
+    with tab_wrong:
+        if wrong.empty:
+            st.success("No validation digit is misclassified.")
+        else:
+            pixels = cached_data(run.spec.dataset, 100, 0).val_pixels
+            images = [compute.upscale(pixels[i]) for i in wrong["index"]]
+            captions = [f"{t} → {p} ({c:.0%})" for t, p, c in zip(wrong.true, wrong.predicted, wrong.confidence)]
+            st.image(images, caption=captions, width=72)
+            st.caption(f"The {len(wrong)} most confident mistakes of {int((run.val_probs.argmax(1) != run.val_labels).sum())}"
+                       " (true → predicted, confidence).")
+
+
+def render() -> None:
+    warm_up_in_background()
+    page = ui.LessonPage(SLUG, "Training curves", DEFAULTS)
+    page.header(
+        "Loss and accuracy curves are the first thing to watch **while a model trains**: they tell you "
+        "whether it learns at all, whether the learning rate is sane, and when it starts to memorise its "
+        "training set instead of learning digits. Here you train a real network in the page and watch the "
+        "curves grow.",
+        ["Read convergence speed and instability from a loss curve, raw and smoothed",
+         "Spot overfitting (validation loss turns up while training loss falls) and pick the checkpoint "
+         "early stopping keeps",
+         "Recognise a learning rate that is too high, too low, or makes training diverge",
+         "Compare runs and look at what a trained model still gets wrong"],
+        phases=["During training"],
+    )
+    presets = cached_presets()
+    runs = session_runs()
+    preset_buttons(page)
+    left, right = st.columns([1, 3], gap="medium")
+    with left:
+        controls(page)
+    spec = compute.RunSpec.from_values({name: page.value(name) for name in RUN_CONTROLS})
+    with right:
+        train_col, note_col = st.columns([1, 3], vertical_alignment="center")
+        train = train_col.button("Train", type="primary", key=f"{SLUG}._train", icon=":material/play_arrow:",
+                                 width="stretch")
+        steps = math.ceil(min(spec.train_size, compute.dataset_train_pool(spec.dataset)) / spec.batch_size) * spec.epochs
+        note_col.caption(f"{spec.describe()}: {steps} steps. Clicking any control while it trains stops the run.")
+        view = view_controls(page)
+        slots = {"progress": st.empty(), "chart": st.empty()}
+        if train:
+            train_live(page, spec, runs, slots, view)
+        displayed, note = choose_displayed(spec, runs, presets)
+        caption = ("Training batch loss per step (light: raw; dark: smoothed) and validation at regular checks. "
+                   if view["x_axis"] == "step" else "Epoch means of the training batches and validation at each "
+                   "epoch end. ") + "Dashed lines: the checkpoint early stopping keeps, where it stops, the onset " \
+                                    "of overfitting, divergence."
+        draw_curves(page, slots["chart"], displayed, view, caption)
+        if note:
+            st.info(note)
+        if displayed.diverged is not None:
+            d = displayed.diverged
+            st.error(f"Training diverged at step {d['step']}: the loss became {d['loss']:.3g} "
+                     f"(not a finite number below 1000), so the run stopped and the chart marks the step.")
+        page.what_you_see(what_you_see(displayed, view["patience"]))
+    runs_section(page, runs, presets)
+    after_training(page, displayed)
+    latest = runs[-1] if runs else None
+    page.try_this(EXPERIMENTS, {"latest": latest, "presets": presets})
+    page.quiz(QUIZ)
+    page.do_it_yourself(Path(__file__).with_name("diy.py"),
+                        "The same experiment with plain PyTorch: a wide MLP on 100 digits, per-epoch training and "
+                        "validation loss, the epoch where validation loss is lowest, and the plot.")
+    page.reading(READING)

@@ -1,0 +1,185 @@
+"""The architecture page in AppTest: every view draws its chart, controls move, the builder explains errors."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+SCRIPT = "from lessons.registry import get; get('architecture').render()"
+VIEW = "architecture.view"
+
+
+def run(view: str | None = None, query: dict | None = None, **state) -> AppTest:
+    at = AppTest.from_string(SCRIPT, default_timeout=120)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    if view:
+        at.session_state[VIEW] = view
+    for key, value in state.items():
+        at.session_state[f"architecture.{key}"] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def text(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [s.value for s in at.success]
+    parts += [w.value for w in at.warning] + [i.value for i in at.info] + [e.value for e in at.error]
+    return "\n".join(parts)
+
+
+def graphviz(at: AppTest) -> list:
+    return at.get("graphviz_chart")
+
+
+def vega(at: AppTest) -> list:
+    return at.get("vega_lite_chart") + at.get("arrow_vega_lite_chart")
+
+
+def test_default_view_is_the_layer_diagram():
+    at = run()
+    assert len(graphviz(at)) == 1
+    assert "At depth 2, Digits CNN is drawn as 13 boxes." in text(at)
+    assert at.subheader.values[:2] == ["What you see", "Try this"]
+
+
+@pytest.mark.parametrize("view, graphs, charts, sentence", [
+    ("Autograd graph", 1, 0, "8 light-blue boxes, one per parameter tensor"),
+    ("Parameter table", 0, 1, "Digits CNN has 105,866 parameters"),
+    ("One layer", 0, 1, "features.conv1 (Conv2d) owns 160 parameters"),
+    ("Model builder", 1, 0, "turns 1 × 28 × 28 into 10 with 20,490 parameters"),
+    ("Compare", 0, 2, "VGG-11 has 132,863,336 parameters and ResNet-18 has 11,689,512"),
+    ("Neurons", 0, 4, "the trained MLP predicts"),
+])
+def test_every_view_draws_its_picture(view, graphs, charts, sentence):
+    at = run(view)
+    assert len(graphviz(at)) == graphs and len(vega(at)) == charts
+    assert sentence in text(at)
+
+
+def test_depth_and_model_change_the_diagram_and_roll_up():
+    at = run()
+    at.selectbox(key="architecture.model").set_value("resnet18").run()
+    before = graphviz(at)[0].proto.spec
+    assert "2 identical BasicBlock blocks (layer1.0 … layer1.1) are rolled into one box." in text(at)
+    at.slider(key="architecture.depth").set_value(3).run()
+    assert not at.exception and graphviz(at)[0].proto.spec != before
+    assert "8 boxes receive two or more arrows (add)" in text(at)
+    at.radio(key="architecture.direction").set_value("left-right").run()
+    assert "rankdir=LR" in graphviz(at)[0].proto.spec
+
+
+def test_autograd_show_saved_adds_orange_boxes():
+    at = run("Autograd graph")
+    at.toggle(key="architecture.show_saved").set_value(True).run()
+    assert "19 orange boxes are tensors the forward pass saved" in text(at)
+    assert "fillcolor=orange" in graphviz(at)[0].proto.spec
+
+
+def test_large_autograd_graph_is_offered_as_download_only():
+    at = run("Autograd graph", model="vit_b_16")
+    assert graphviz(at) == [] and "too many to lay out in the browser" in text(at)
+
+
+def test_table_batch_size_changes_activation_memory():
+    at = run("Parameter table", model="vgg11")
+    assert "Fully connected (Linear) layers hold 93.1 % of the parameters." in text(at)
+    first = text(at)
+    at.number_input(key="architecture.batch").set_value(64).run()
+    assert text(at) != first and "for 64 examples" in text(at)
+
+
+def test_one_layer_follows_the_model():
+    at = run("One layer")
+    at.selectbox(key="architecture.model").set_value("resnet18").run()
+    assert at.selectbox(key="architecture.layer").value == "conv1"
+    assert "k·k·C_in·C_out = 7·7·3·64 = 9,408 (no bias)" in text(at)
+    assert "untrained: the layer's default initialisation, seed 0" in text(at)
+    at.selectbox(key="architecture.layer").set_value("fc").run()
+    assert "in·out + out = 512·1,000 + 1,000 = 513,000" in text(at)
+
+
+def test_builder_error_names_the_layer_without_a_traceback():
+    at = run("Model builder")
+    at.text_input(key="architecture.stack").input("conv:8:3:1:1,relu,linear:10").run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith("**layer 2 (Linear)**: Linear expects a flat vector")
+    assert "Traceback" not in text(at) and graphviz(at) == []
+    # the other views say the builder model is broken instead of failing
+    for view in ("Layer diagram", "Autograd graph", "Parameter table", "One layer"):
+        other = run(view, model="builder", stack="conv:8:3:1:1,relu,linear:10")
+        assert "has an error (layer 2 (Linear))" in text(other)
+
+
+def test_builder_widgets_add_and_remove_layers():
+    at = run("Model builder", stack="flatten")
+    at.selectbox(key="architecture._add_kind").set_value("linear").run()
+    at.number_input(key="architecture._add_out").set_value(7).run()
+    at.button(key="architecture._add").click().run()
+    assert at.text_input(key="architecture.stack").value == "flatten,linear:7"
+    assert "784·7 + 7 = 5,495" in " ".join(str(v) for v in at.dataframe[0].value["how the count comes about"])
+    at.button(key="architecture._remove").click().run()
+    assert at.text_input(key="architecture.stack").value == "flatten"
+
+
+def test_conv_shape_checker():
+    at = run("Model builder")
+    at.number_input(key="architecture._q_guess").set_value(12).run()
+    assert "Right: floor((28 + 2·0 − 5) / 2) + 1 = 12." in text(at)
+    at.number_input(key="architecture._q_guess").set_value(13).run()
+    assert "Not quite" in text(at)
+
+
+def test_share_link_sets_the_controls():
+    at = run(query={"architecture.model": "vgg11", "architecture.view": "Parameter table",
+                    "architecture.stack": "flatten,linear:3"})
+    assert at.selectbox(key="architecture.model").value == "vgg11"
+    assert "VGG-11 has 132,863,336 parameters" in text(at)
+    assert at.session_state["architecture.stack"] == "flatten,linear:3"
+
+
+@pytest.mark.parametrize("key, prediction, view, expected", [
+    ("residual", "yes: the add at the end of each block", "Layer diagram", "8 boxes receive two arrows"),
+    ("vgg", "the fully connected layers", "Parameter table", "hold 93.1 % of this model's parameters"),
+    ("conv_shape", "12 x 12", "Model builder", "turns 1x28x28 into (8, 12, 12)"),
+])
+def test_try_this_experiments(key, prediction, view, expected):
+    at = run()
+    at.radio(key=f"architecture._predict.{key}").set_value(prediction).run()
+    at.button(key=f"architecture._setup.{key}").click().run()
+    assert not at.exception
+    assert at.session_state[VIEW] == view
+    body = text(at)
+    assert "The expected effect appeared on this run." in body and expected in body
+    assert "Your prediction matched." in body
+
+
+def test_neuron_view_controls():
+    at = run("Neurons")
+    at.selectbox(key="architecture.neuron").set_value("output #3").run()
+    assert not at.exception and len(vega(at)) == 2  # no weight images for an output neuron
+    at.slider(key="architecture.digit").set_value(7).run()
+    at.slider(key="architecture.per_neuron").set_value(2).run()
+    assert not at.exception
+
+
+def test_presenter_mode_keeps_the_picture():
+    at = AppTest.from_string(SCRIPT, default_timeout=120)
+    at.session_state["presenter"] = True
+    at.run()
+    assert not at.exception and len(graphviz(at)) == 1
+    assert "Check yourself" not in at.subheader.values
+
+
+def test_quiz_feedback():
+    at = run()
+    at.radio(key="architecture._quiz.0").set_value("448").run()
+    assert "Right. k·k·C_in·C_out + C_out = 3·3·3·16 + 16 = 448" in text(at)
+
+
+def test_do_it_yourself_code_is_shown():
+    from pathlib import Path
+
+    import lessons.architecture as package
+
+    at = run()
+    script = Path(package.__file__).with_name("diy.py").read_text().strip()
+    assert script in [c.value.strip() for c in at.code]

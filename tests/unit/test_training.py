@@ -1,0 +1,237 @@
+"""Unit tests for lessons/training/compute.py: hand-checkable answers on tiny inputs, a tiny
+seeded training run, and the committed preset file against a fresh run."""
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from lessons.training import compute
+from lessons.training.precompute import PRESET_FILE
+
+TINY = compute.RunSpec(dataset="digits", train_size=100, model="mlp", width=32, depth=1, dropout=0.0,
+                       epochs=3, batch_size=32)
+
+
+def epochs(val, train=None):
+    n = len(val)
+    train = train if train is not None else list(np.linspace(2.0, 0.1, n))
+    return pd.DataFrame(dict(epoch=range(1, n + 1), step=[10 * (i + 1) for i in range(n)], train_loss=train,
+                             train_acc=0.5, val_loss=val, val_acc=0.5, seconds=0.0))
+
+
+@pytest.fixture(scope="module")
+def tiny_data():
+    return compute.load_data("digits", 100, 0)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tiny_data):
+    run = compute.new_run(TINY)
+    events = list(compute.train_run(run, tiny_data))
+    return run, events
+
+
+# ----- smoothing, early stopping, overfitting ---------------------------------------------------
+
+def test_ema_with_bias_correction_by_hand():
+    assert compute.ema_smooth([1.0, 2.0], 0.5) == pytest.approx([1.0, 1.25 / 0.75])
+    assert compute.ema_smooth([3.0] * 5, 0.9) == pytest.approx([3.0] * 5)  # no pull towards 0
+    assert compute.ema_smooth([1.0, 5.0], 0.0) == pytest.approx([1.0, 5.0])
+    out = compute.ema_smooth([1.0, float("nan"), 1.0], 0.5)
+    assert math.isnan(out[1]) and out[2] == pytest.approx(1.0)
+    with pytest.raises(ValueError):
+        compute.ema_smooth([1.0], 1.0)
+
+
+def test_early_stopping_by_hand():
+    frame = epochs([1.0, 0.8, 0.9, 0.85, 0.95, 0.7])
+    stop = compute.early_stopping(frame, patience=2)
+    assert (stop["best_epoch"], stop["stop_epoch"], stop["epochs_saved"]) == (2, 4, 2)
+    assert stop["best_val_loss"] == pytest.approx(0.8) and stop["stop_step"] == 40
+    late = compute.early_stopping(frame, patience=5)
+    assert late["stop_epoch"] is None and late["best_epoch"] == 6
+    assert compute.early_stopping(epochs([float("nan")] * 3), 2) is None
+
+
+def test_overfitting_onset_by_hand():
+    onset = compute.overfitting_onset(epochs([1.0, 0.6, 0.5, 0.7, 0.9]))
+    assert onset["epoch"] == 3 and onset["val_loss_end"] == pytest.approx(0.9)
+    assert compute.overfitting_onset(epochs([1.0, 0.8, 0.6, 0.5])) is None  # still falling
+    assert compute.overfitting_onset(epochs([1.0, 0.5, 0.505])) is None  # a wiggle, not a rise
+    rising_train = [0.5, 0.4, 0.3, 0.6, 0.9]
+    assert compute.overfitting_onset(epochs([1.0, 0.6, 0.5, 0.7, 0.9], rising_train)) is None
+
+
+# ----- data and models --------------------------------------------------------------------------
+
+def test_stratified_subset_is_balanced_and_seeded():
+    labels = np.repeat(np.arange(10), 50)
+    idx = compute.stratified_subset(labels, 100, seed=1)
+    assert len(idx) == 100 and np.bincount(labels[idx]).tolist() == [10] * 10
+    assert np.array_equal(idx, compute.stratified_subset(labels, 100, seed=1))
+    assert not np.array_equal(idx, compute.stratified_subset(labels, 100, seed=2))
+    assert len(compute.stratified_subset(labels, 10_000, seed=0)) == 500
+
+
+def test_load_data_shapes_and_fixed_validation(tiny_data):
+    assert tuple(tiny_data.x_train.shape) == (100, 1, 8, 8) and tiny_data.image_size == 8
+    other = compute.load_data("digits", 200, 7)
+    assert torch.equal(other.x_val, tiny_data.x_val)  # validation does not depend on the run
+    assert tiny_data.val_pixels.shape == (360, 8, 8) and 0 <= tiny_data.val_pixels.min()
+    assert len(compute.load_data("digits", 4000, 0).x_train) == compute.dataset_train_pool("digits")
+
+
+def test_build_model_width_depth():
+    mlp = compute.build_model(compute.RunSpec(model="mlp", width=8, depth=3), 28)
+    assert [m.out_features for m in mlp if isinstance(m, torch.nn.Linear)] == [8, 8, 8, 10]
+    cnn = compute.build_model(compute.RunSpec(model="cnn", width=4, depth=3), 8)
+    assert cnn(torch.zeros(2, 1, 8, 8)).shape == (2, 10)
+    convs = [m.out_channels for m in cnn.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert convs == [4, 8, 16]
+
+
+def test_run_spec_from_page_values():
+    spec = compute.RunSpec.from_values({"lr": "0.1", "epochs": 7.0, "augment": True, "x_axis": "step"})
+    assert spec.lr == 0.1 and spec.epochs == 7 and spec.augment is True
+    with pytest.raises(ValueError):
+        compute.RunSpec(optimizer="rmsprop")
+
+
+# ----- a tiny run -------------------------------------------------------------------------------
+
+def test_tiny_run_fills_every_table(tiny_run):
+    run, events = tiny_run
+    assert run.status == "finished" and run.total_steps == 12
+    assert len(run.steps) == 12 and [e["epoch"] for e in run.epochs] == [1, 2, 3]
+    assert run.evals[0]["step"] == 0 and len(run.evals) == 4  # short epochs: checked at their ends
+    assert run.val_probs.shape == (360, 10) and np.allclose(run.val_probs.sum(1), 1, atol=1e-5)
+    assert run.first_step_seconds is not None and run.seconds > 0
+    assert len(events) == 12 + 3
+
+
+def test_runs_are_deterministic_and_leave_global_rng_alone(tiny_data, tiny_run):
+    before = torch.get_rng_state()
+    again = compute.new_run(TINY)
+    for _ in compute.train_run(again, tiny_data):
+        pass
+    assert torch.equal(before, torch.get_rng_state())
+    assert [s["loss"] for s in again.steps] == [s["loss"] for s in tiny_run[0].steps]
+
+
+def test_long_epochs_get_validation_checks_inside():
+    assert compute.validation_steps(125) == 32 and compute.validation_steps(4) == 0
+
+
+def test_curve_frame_step_and_epoch(tiny_run):
+    run, _ = tiny_run
+    steps = compute.curve_frame(run, "step", 0.6)
+    assert set(steps.series) == {"train (raw)", "train (smoothed)", "validation"}
+    assert set(steps.metric) == {"loss", "accuracy"} and steps.value.notna().all()
+    raw = compute.curve_frame(run, "step", 0.0)
+    assert "train (smoothed)" not in set(raw.series)
+    per_epoch = compute.curve_frame(run, "epoch")
+    val = per_epoch[(per_epoch.series == "validation") & (per_epoch.metric == "loss")]
+    assert val.x.tolist() == [0, 1, 2, 3]
+
+
+def test_divergence_is_recorded_not_raised(tiny_data):
+    spec = compute.RunSpec(dataset="digits", train_size=100, model="mlp", width=64, depth=2, optimizer="sgd",
+                           lr=10.0, epochs=5, dropout=0.0)
+    run = compute.train_to_end(spec, tiny_data)
+    assert run.status == "diverged" and run.diverged["step"] <= 20
+    assert run.val_probs is None
+    frame = compute.curve_frame(run, "step")
+    assert np.isfinite(frame.value).all()
+    marks = compute.annotations(run, "step", 3)
+    assert "diverged" in set(marks.kind) and marks[marks.kind == "diverged"].x.iloc[0] == run.diverged["step"]
+
+
+# ----- after training, runs, files -------------------------------------------------------------
+
+def hand_run():
+    run = compute.new_run(compute.RunSpec())
+    run.val_labels = np.array([0, 1, 1, 2])
+    run.val_probs = np.array([[0.9, 0.05, 0.05], [0.1, 0.8, 0.1], [0.9, 0.05, 0.05], [0.1, 0.1, 0.8]])
+    return run
+
+
+def test_confusion_roc_misclassified_by_hand():
+    run = hand_run()
+    matrix = compute.confusion(run)
+    assert matrix[1, 0] == 1 and matrix[1, 1] == 1 and matrix.trace() == 3
+    wrong = compute.misclassified(run)
+    assert wrong.to_dict("records") == [dict(index=2, true=1, predicted=0, confidence=0.9)]
+    roc = compute.roc_curves(run)
+    assert set(roc.digit) == {"0", "1", "2"}
+    assert roc[roc.digit == "2"].auc.iloc[0] == pytest.approx(1.0)
+    # digit 1: positives score 0.8 and 0.05, negatives 0.05 and 0.1 -> (2 + 0.5 + 0) / 4 pairs
+    assert roc[roc.digit == "1"].auc.iloc[0] == pytest.approx(0.625)
+
+
+def test_runs_keep_at_most_eight_and_export_csv(tiny_run):
+    runs = []
+    for i in range(10):
+        compute.add_run(runs, compute.Run(spec=TINY, name=f"run {i}", run_id=i, epochs=tiny_run[0].epochs))
+    assert [r.run_id for r in runs] == list(range(2, 10))
+    csv = compute.runs_csv(runs)
+    frame = pd.read_csv(__import__("io").StringIO(csv))
+    assert len(frame) == 8 * 3 and {"run", "epoch", "val_loss", "lr", "optimizer"} <= set(frame.columns)
+
+
+def test_json_round_trip_keeps_curves_and_divergence(tiny_run):
+    run, _ = tiny_run
+    back = compute.run_from_json(json.loads(json.dumps(compute.run_to_json(run))))
+    assert back.spec == run.spec and len(back.steps) == len(run.steps)
+    assert back.steps[3]["loss"] == pytest.approx(run.steps[3]["loss"], abs=1e-5)
+    assert np.abs(back.val_probs - run.val_probs).max() < 2e-3
+    clear = hand_run()
+    clear.status = "finished"
+    stored = compute.run_from_json(json.loads(json.dumps(compute.run_to_json(clear))))
+    assert np.array_equal(stored.val_probs.argmax(1), clear.val_probs.argmax(1))
+    diverged = compute.Run(spec=TINY, status="diverged", diverged=dict(step=3, epoch=1, loss=float("nan")))
+    again = compute.run_from_json(json.loads(json.dumps(compute.run_to_json(diverged))))
+    assert math.isnan(again.diverged["loss"])
+
+
+def test_upscale_is_nearest_neighbour():
+    big = compute.upscale(np.array([[0.0, 1.0], [1.0, 0.0]]), size=4)
+    assert big.shape == (4, 4) and big.dtype == np.uint8 and big[0, 1] == 0 and big[0, 2] == 255
+
+
+# ----- the committed preset file ---------------------------------------------------------------
+
+def test_preset_file_is_small_and_complete():
+    assert PRESET_FILE.stat().st_size < 400_000
+    presets = compute.load_presets(PRESET_FILE)
+    assert set(presets) == set(compute.PRESETS)
+    for key, run in presets.items():
+        assert run.spec == compute.PRESETS[key].spec and run.source == "precomputed"
+
+
+@pytest.mark.parametrize("key", ["overfitting", "diverges"])
+def test_preset_file_matches_a_fresh_run(key):
+    stored = compute.load_presets(PRESET_FILE)[key]
+    fresh = compute.train_to_end(compute.PRESETS[key].spec)
+    assert fresh.status == stored.status
+    n = min(len(fresh.epochs), 20)
+    assert [e["val_loss"] for e in fresh.epochs[:n]] == pytest.approx(
+        [e["val_loss"] for e in stored.epochs[:n]], abs=2e-3)
+    if stored.diverged:  # at learning rate 10 a rounding difference may move the blow-up by a step
+        assert abs(fresh.diverged["step"] - stored.diverged["step"]) <= 1
+    else:
+        assert len(fresh.steps) == len(stored.steps)
+
+
+@pytest.mark.parametrize("key", ["lr_too_high", "lr_too_low"])
+def test_cnn_presets_start_like_a_fresh_run(key):
+    """The long CNN presets: the first 40 steps of a fresh run match the file."""
+    stored = compute.load_presets(PRESET_FILE)[key]
+    spec = compute.PRESETS[key].spec
+    run = compute.new_run(spec)
+    for _ in compute.train_run(run, compute.load_data(spec.dataset, spec.train_size, spec.seed)):
+        if len(run.steps) >= 40:
+            break
+    assert [s["loss"] for s in run.steps[:40]] == pytest.approx([s["loss"] for s in stored.steps[:40]], abs=2e-3)
