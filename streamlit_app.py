@@ -21,5 +21,5 @@ for phase, phase_title in registry.PHASES.items():
 
 page = st.navigation(sections)
 ui.presenter_toggle()
-warmup.start()
 page.run()
+warmup.start()  # after the page, so the first page a student opens does not wait for it

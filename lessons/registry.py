@@ -52,7 +52,7 @@ COURSE: tuple[Lesson, ...] = (
            ("cnn", "mlp"), ("debug", "compare")),
     Lesson("activations", "Activation heatmaps", ":material/local_fire_department:", ("after", "inference"),
            "Class activation maps on photos and digits, and a model caught looking at the wrong thing.",
-           ("cnn",), ("looks_at",), ready=False),
+           ("cnn",), ("looks_at",), ready=True),
     Lesson("features", "Feature visualization", ":material/palette:", ("after",),
            "Images optimised to excite one channel: what a unit of the network responds to.",
            ("cnn",), ("looks_at", "compare")),

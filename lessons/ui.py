@@ -64,16 +64,26 @@ def presenter_toggle() -> None:
                 " h1{font-size:2.6rem!important}</style>")
 
 
+_BY_INDEX = {"selectbox", "radio"}  # widgets whose default is the index of an option
+_BY_DEFAULT = {"tabs", "segmented_control", "pills", "multiselect"}  # default= takes the option itself
+
+
+def _widget_default(widget: Callable[..., Any], default: Any, args: tuple, kwargs: dict) -> dict[str, Any]:
+    kind = getattr(widget, "__name__", "")
+    if kind in _BY_INDEX:
+        options = list(kwargs.get("options", args[1] if len(args) > 1 else ()))
+        return {} if "index" in kwargs else {"index": options.index(default)}
+    if kind in _BY_DEFAULT:
+        return {} if "default" in kwargs else {"default": default}
+    return {} if "value" in kwargs else {"value": default}
+
+
 @dataclass
 class LessonPage:
     slug: str
     title: str
     defaults: Mapping[str, Any]  # control name -> default value; these are the shareable controls
     shared: set[str] = field(default_factory=set)
-
-    def __post_init__(self) -> None:
-        for name, value in self.defaults.items():
-            st.session_state.setdefault(self.key(name), value)
 
     # ----- state -------------------------------------------------------------------------------
     def key(self, name: str) -> str:
@@ -93,9 +103,15 @@ class LessonPage:
             del st.session_state[state_key]
 
     def control(self, widget: Callable[..., Any], name: str, *args: Any, **kwargs: Any) -> Any:
-        """Draw a widget keyed "<slug>.<name>"; names in `defaults` are bound to the URL."""
+        """Draw a widget keyed "<slug>.<name>"; names in `defaults` are bound to the URL.
+
+        The lesson's default is handed to the widget as its own default (value=, index= or
+        default=): a bound widget leaves its default out of the URL and reads a missing parameter
+        as that default, so both must agree for every share link to reproduce the page.
+        """
         if name in self.defaults:
             kwargs.setdefault("bind", "query-params")
+            kwargs.update(_widget_default(widget, self.defaults[name], args, kwargs))
         return widget(*args, key=self.key(name), **kwargs)
 
     def share_url(self) -> str:

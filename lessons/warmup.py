@@ -8,13 +8,16 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+import time
 
 _started = threading.Event()  # process-wide and not per student: it only records that warm-up began
 MODULES = ("torch", "torchvision", "pandas", "altair", "models.zoo", "pytorch_grad_cam")
+DELAY_SECONDS = 1.0
 MODELS = ("digits_cnn", "efficientnet_lite0")
 
 
 def _warm() -> None:
+    time.sleep(DELAY_SECONDS)  # let the first page reach the browser before the imports take the CPU
     for name in MODULES:
         try:
             importlib.import_module(name)

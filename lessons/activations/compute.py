@@ -367,6 +367,13 @@ def digit_input(image: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
     return to_tensor(image[None]), np.repeat(grey[:, :, None], 3, axis=2)
 
 
+def digits_input(images: np.ndarray) -> torch.Tensor:
+    """uint8 digits (N, 28, 28) -> CNN input (N, 1, 28, 28)."""
+    from models.digits import to_tensor
+
+    return to_tensor(images)
+
+
 def top_predictions(model: nn.Module, x: torch.Tensor, labels: Sequence[str], k: int = 5) -> pd.DataFrame:
     """The k most probable classes: rank, class_index, label, probability."""
     with torch.no_grad():

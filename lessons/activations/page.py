@@ -128,7 +128,7 @@ def collection_statistics(model_name: str, layer_path: str, framing: str):
         x, rows = compute.photo_collection(framing)
     else:
         images, labels = compute.digit_collection(50)
-        x, rows = compute.digit_input(images)[0], [f"digit {d}" for d in labels]
+        x, rows = compute.digits_input(images), [f"digit {d}" for d in labels]
     with zoo.borrow(model_name) as model:
         acts = compute.layer_activations(model, x, layer_path)  # (N, C, h, w)
     stats = {}

@@ -51,3 +51,6 @@ def compute_figures() -> list[dict]:
 if __name__ == "__main__":
     for row in compute_figures():
         print(f"{row['name']}: {row['value']:.3f} {row['unit']} (budget {row['budget']})")
+
+# The control the benchmark changes in the browser (tests/benchmark): the model picker.
+MAIN_CONTROL = {"kind": "select", "label": "Model", "choices": [1, 0]}

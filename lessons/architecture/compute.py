@@ -167,8 +167,16 @@ def parameter_table(spec: ModelSpec, depth: int = 99, batch_size: int = 1) -> tu
                      "parameters": params, "% of total": 100.0 * params / total if total else 0.0,
                      "multiply-adds": mac, "trainable": trainable})
 
+    position = {name: i for i, name in enumerate(order)}
+    for name in modules:  # a container that is never called itself (ModuleList): where its first child runs
+        if name and name not in position:
+            inner = [position[n] for n in order if n.startswith(name + ".")]
+            position[name] = min(inner) - 0.5 if inner else len(order)
+            last = [n for n in order if n.startswith(name + ".")]
+            if last:
+                shapes[name] = shapes[last[-1]]
     shown = set()
-    for name in order + [n for n in modules if n and n not in shapes]:  # unused modules last
+    for name in sorted((n for n in modules if n), key=lambda n: (position[n], module_depth(n))):
         module = modules[name]
         d = module_depth(name)
         is_leaf = not any(True for _ in module.children())

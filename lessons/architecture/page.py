@@ -259,7 +259,7 @@ def _autograd_graph(page: ui.LessonPage, result: dict, open_: bool) -> list[str]
 
 
 def _table(page: ui.LessonPage, result: dict, open_: bool) -> list[str]:
-    cols = st.columns(4)
+    cols = st.columns([1, 1, 1, 1.5])
     page.control(cols[3].segmented_control, "batch", "Batch size", BATCH_SIZES, required=True)
     if not open_ or _builder_broken(page):
         return []
@@ -269,7 +269,7 @@ def _table(page: ui.LessonPage, result: dict, open_: bool) -> list[str]:
     cols[2].metric("Multiply-adds per example", f"{totals['multiply_adds'] / 1e6:,.1f} M")
     with cols[3]:
         st.caption(f"Activation memory: **{totals['activation_mb']:,.1f} MB** (every layer's output for "
-                   f"{totals['batch_size']} examples, float32)")
+                   f"{totals['batch_size']} example{'s' if totals['batch_size'] > 1 else ''}, float32)")
     st.dataframe(frame, hide_index=True, height=min(38 + 35 * len(frame), 420),
                  column_config={"% of total": st.column_config.NumberColumn(format="%.2f %%"),
                                 "parameters": st.column_config.NumberColumn(format="localized"),

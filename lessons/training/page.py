@@ -117,12 +117,6 @@ def train_live(page: ui.LessonPage, spec: compute.RunSpec, runs: list, slots: di
 
 # ----- text computed from the run ------------------------------------------------------------------
 
-def describe_source(run: compute.Run) -> str:
-    if run.source == "precomputed":
-        return f"the precomputed run of the {run.name.replace(' (precomputed)', '')!s} preset"
-    return "your latest run"
-
-
 def what_you_see(run: compute.Run, patience: int) -> list[str]:
     s = compute.summarize(run)
     epochs = compute.epoch_frame(run)

@@ -25,6 +25,11 @@ def text(at: AppTest) -> str:
     return "\n".join(parts)
 
 
+def buttons(at: AppTest, name: str):
+    """A segmented control of the page."""
+    return next(b for b in at.get("button_group") if b.key == f"architecture.{name}")
+
+
 def graphviz(at: AppTest) -> list:
     return at.get("graphviz_chart")
 
@@ -59,7 +64,7 @@ def test_depth_and_model_change_the_diagram_and_roll_up():
     at.selectbox(key="architecture.model").set_value("resnet18").run()
     before = graphviz(at)[0].proto.spec
     assert "2 identical BasicBlock blocks (layer1.0 … layer1.1) are rolled into one box." in text(at)
-    at.slider(key="architecture.depth").set_value(3).run()
+    buttons(at, "depth").set_value(3).run()
     assert not at.exception and graphviz(at)[0].proto.spec != before
     assert "8 boxes receive two or more arrows (add)" in text(at)
     at.radio(key="architecture.direction").set_value("left-right").run()
@@ -82,8 +87,8 @@ def test_table_batch_size_changes_activation_memory():
     at = run("Parameter table", model="vgg11")
     assert "Fully connected (Linear) layers hold 93.1 % of the parameters." in text(at)
     first = text(at)
-    at.number_input(key="architecture.batch").set_value(64).run()
-    assert text(at) != first and "for 64 examples" in text(at)
+    buttons(at, "batch").set_value(128).run()
+    assert text(at) != first and "for 128 examples" in text(at)
 
 
 def test_one_layer_follows_the_model():
@@ -128,6 +133,22 @@ def test_conv_shape_checker():
     assert "Not quite" in text(at)
 
 
+def test_unroll_shows_every_block():
+    at = run(model="resnet18")
+    rolled = graphviz(at)[0].proto.spec
+    at.toggle(key="architecture.unroll").set_value(True).run()
+    assert "BasicBlock × 2" in rolled and "BasicBlock × 2" not in graphviz(at)[0].proto.spec
+
+
+@pytest.mark.parametrize("name, value, sentence", [
+    ("depth", "1", "At depth 1, MiniLM sentence encoder is drawn as 14 boxes."),  # the smallest value too
+    ("depth", "3", "At depth 3, MiniLM sentence encoder is drawn as"),
+])
+def test_share_link_reaches_every_value(name, value, sentence):
+    at = run(query={"architecture.model": "minilm", f"architecture.{name}": value})
+    assert sentence in text(at)
+
+
 def test_share_link_sets_the_controls():
     at = run(query={"architecture.model": "vgg11", "architecture.view": "Parameter table",
                     "architecture.stack": "flatten,linear:3"})
@@ -157,7 +178,7 @@ def test_neuron_view_controls():
     at.selectbox(key="architecture.neuron").set_value("output #3").run()
     assert not at.exception and len(vega(at)) == 2  # no weight images for an output neuron
     at.slider(key="architecture.digit").set_value(7).run()
-    at.slider(key="architecture.per_neuron").set_value(2).run()
+    buttons(at, "per_neuron").set_value(2).run()
     assert not at.exception
 
 

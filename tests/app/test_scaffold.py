@@ -94,3 +94,13 @@ def test_do_it_yourself_code_is_shown_and_runs(capsys):
     assert script.read_text().strip() in [c.value.strip() for c in at.code]
     runpy.run_path(str(script), run_name="__main__")
     assert capsys.readouterr().out.strip() == "9"
+
+
+def test_share_link_carries_a_value_equal_to_the_widgets_first_option():
+    """A bound widget drops its own default from the URL: the lesson default must be that default."""
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.query_params["scaffold.n"] = "1"  # the slider's minimum
+    at.query_params["scaffold.shape"] = "square"  # the first option, also the lesson default
+    at.run()
+    assert at.slider(key="scaffold.n").value == 1
+    assert at.metric[0].value == "1"

@@ -73,9 +73,14 @@ async def launch(playwright):
     return await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
 
 
-async def open_page(browser, url: str, timeout_ms: int = 180_000):
-    """Open url; return (page, seconds until the first script run finished)."""
-    page = await browser.new_page(viewport={"width": 1400, "height": 1000})
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+async def open_page(browser_or_context, url: str, timeout_ms: int = 180_000):
+    """Open url in a new page (of a browser, or of a context made with VIEWPORT); return
+    (page, seconds until the first script run finished)."""
+    page = await browser_or_context.new_page(**({} if hasattr(browser_or_context, "browser") else
+                                                {"viewport": VIEWPORT}))
     started = time.perf_counter()
     await page.goto(url)
     await page.wait_for_selector(APP, timeout=timeout_ms)
@@ -94,7 +99,8 @@ async def interact(page, control: dict, step: int, timeout_ms: int = 60_000) -> 
     """Change the page's main control once; seconds until the rerun it caused has finished.
 
     control: {"kind": "slider", "label": ...} (arrow keys on the slider) or
-             {"kind": "select", "label": ..., "options": [...]} (pick options in turn).
+             {"kind": "select", "label": ..., "choices": [1, 0]} (pick the options at these
+             positions of the drop-down list in turn).
     """
     start = await page.evaluate("() => { window.__runs = []; return performance.now(); }")
     if control["kind"] == "slider":
@@ -105,8 +111,8 @@ async def interact(page, control: dict, step: int, timeout_ms: int = 60_000) -> 
     else:
         box = page.locator('[data-testid="stSelectbox"]').filter(has_text=control["label"]).first
         await box.click()
-        options = control["options"]
-        await page.get_by_role("option", name=options[(step + 1) % len(options)], exact=True).click()
+        choices = control.get("choices", [1, 0])
+        await page.get_by_role("option").nth(choices[step % len(choices)]).click()
     deadline = time.perf_counter() + timeout_ms / 1000
     while time.perf_counter() < deadline:
         runs = await page.evaluate("() => window.__runs")

@@ -1,0 +1,41 @@
+"""The activation-heatmap lesson in real Chromium: the overlay and the top-5 chart render, changing the
+method changes the picture, a good upload is explained and a junk upload gets a message."""
+from urllib.parse import urlencode
+
+from data import IMAGES_DIR
+from tests.e2e.conftest import exceptions, wait_for_run
+
+IMAGE = '[data-testid="stImage"] img'
+CHART = '[data-testid="stVegaLiteChart"]'
+ERROR = '[data-testid="stAlertContentError"]'
+
+
+def test_heatmap_renders_and_the_method_changes_the_picture(open_page):
+    page = open_page("activations")
+    page.locator(IMAGE).first.wait_for(timeout=60_000)
+    page.locator(CHART).first.wait_for(timeout=60_000)
+    before = page.locator(IMAGE).first.get_attribute("src")
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Method").first.click()
+    page.get_by_role("option", name="EigenCAM", exact=True).click()
+    wait_for_run(page)
+    page.locator(IMAGE).first.wait_for(timeout=60_000)
+    assert "activations.method=EigenCAM" in page.url  # the share link follows the control
+    assert page.locator(IMAGE).first.get_attribute("src") != before
+    assert exceptions(page) == []
+
+
+def test_upload_a_photo_then_junk(open_page):
+    page = open_page("activations?" + urlencode({"activations.image": "upload your own"}))
+    upload = page.locator('input[type="file"]')
+    upload.wait_for(state="attached", timeout=60_000)
+    upload.set_input_files(files=[{"name": "cat.jpg", "mimeType": "image/jpeg",
+                                   "buffer": (IMAGES_DIR / "cat.jpg").read_bytes()}])
+    wait_for_run(page)
+    page.locator(IMAGE).first.wait_for(timeout=60_000)
+    assert "cat" in page.locator("body").inner_text()  # the top-5 names a cat class
+    assert page.locator(ERROR).count() == 0
+    upload.set_input_files(files=[{"name": "junk.png", "mimeType": "image/png", "buffer": b"not an image" * 50}])
+    wait_for_run(page)
+    page.locator(ERROR).first.wait_for(timeout=60_000)
+    assert "This upload cannot be used" in page.locator(ERROR).first.inner_text()
+    assert exceptions(page) == []

@@ -1,0 +1,80 @@
+"""The training lesson in real Chromium: curves before the first click, a live run whose progress
+and chart update while it trains, divergence reported, and two students who do not share runs."""
+from urllib.parse import urlencode
+
+from tests.e2e.conftest import exceptions, wait_for_run
+
+CHART = '[data-testid="stVegaLiteChart"]'
+PROGRESS = '[data-testid="stProgress"]'
+TINY = {"training.dataset": "digits", "training.model": "mlp", "training.train_size": 1000,
+        "training.width": 32, "training.depth": 1, "training.epochs": 40}
+
+
+def url(params: dict) -> str:
+    return "training?" + urlencode(params)
+
+
+def train(page) -> None:
+    page.locator("button").filter(has_text="Train").first.click()
+
+
+def test_precomputed_curves_before_the_first_click(open_page):
+    page = open_page("training")
+    page.locator(CHART).first.wait_for(timeout=60_000)
+    assert page.locator(CHART).count() >= 3
+    assert "precomputed curves of the Healthy preset" in page.locator("body").inner_text()
+    assert exceptions(page) == []
+
+
+def test_live_training_updates_the_chart_and_progress(open_page):
+    page = open_page(url(TINY))
+    train(page)
+    progress = page.locator(PROGRESS).first
+    progress.wait_for(timeout=30_000)
+    first = progress.inner_text()
+    page.wait_for_timeout(1200)
+    second = progress.inner_text() if page.locator(PROGRESS).count() else "finished"
+    assert first != second  # the run advanced and the page redrew while it trained
+    wait_for_run(page)
+    body = page.locator("body").inner_text()
+    assert "After 40 epochs" in body and "precomputed curves" not in body
+    assert page.locator(CHART).count() >= 3
+    assert exceptions(page) == []
+
+
+def test_a_control_changes_the_picture(open_page):
+    page = open_page("training")
+    page.locator(CHART).first.wait_for(timeout=60_000)
+    page.locator("button").filter(has_text="Overfitting").first.click()
+    wait_for_run(page)
+    assert "training.train_size=100" in page.url  # the share link follows the controls
+    assert "Overfitting: the validation loss was lowest at epoch" in page.locator("body").inner_text()
+    assert exceptions(page) == []
+
+
+def test_divergence_is_reported(open_page):
+    page = open_page(url({**TINY, "training.optimizer": "sgd", "training.lr": 10.0, "training.width": 64,
+                          "training.depth": 2, "training.epochs": 5}))
+    train(page)
+    wait_for_run(page)
+    body = page.locator("body").inner_text()
+    assert "Training diverged at step" in body and exceptions(page) == []
+
+
+def test_two_students_do_not_see_each_others_runs(browser, app_url):
+    small = {**TINY, "training.epochs": 3}
+    pages = [browser.new_context().new_page() for _ in range(2)]
+    try:
+        for p in pages:
+            p.goto(f"{app_url}/{url(small)}")
+            wait_for_run(p)
+        train(pages[0])
+        wait_for_run(pages[0])
+        pages[1].reload()
+        wait_for_run(pages[1])
+        run_names = '[data-testid="stTextInput"]'
+        assert pages[0].locator(run_names).count() == 1
+        assert pages[1].locator(run_names).count() == 0
+    finally:
+        for p in pages:
+            p.context.close()
