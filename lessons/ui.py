@@ -70,11 +70,16 @@ _BY_DEFAULT = {"tabs", "segmented_control", "pills", "multiselect"}  # default= 
 
 def _widget_default(widget: Callable[..., Any], default: Any, args: tuple, kwargs: dict) -> dict[str, Any]:
     kind = getattr(widget, "__name__", "")
-    if kind in _BY_INDEX:
-        options = list(kwargs.get("options", args[1] if len(args) > 1 else ()))
-        return {} if "index" in kwargs else {"index": options.index(default)}
-    if kind in _BY_DEFAULT:
-        return {} if "default" in kwargs else {"default": default}
+    if kind in ("multiselect", "pills") and isinstance(default, (list, tuple)):
+        return {} if "default" in kwargs else {"default": list(default)}
+    if kind in _BY_INDEX or kind in _BY_DEFAULT:
+        # options that depend on other controls may not contain the lesson default: use the first
+        position = 0 if kind == "tabs" else 1  # st.tabs(labels); the others (label, options)
+        options = list(kwargs["options"] if "options" in kwargs else args[position] if len(args) > position else ())
+        fallback = default if default in options or not options else options[0]
+        if kind in _BY_INDEX:
+            return {} if "index" in kwargs else {"index": options.index(fallback) if options else 0}
+        return {} if "default" in kwargs else {"default": fallback}
     return {} if "value" in kwargs else {"value": default}
 
 

@@ -208,6 +208,13 @@ def build_model(spec: RunSpec, image_size: int = 28):
         return DigitsCNN(channels, hidden=hidden, dropout=spec.dropout, image_size=image_size)
 
 
+def divergence_threshold() -> float:
+    """The engine stops a run whose batch loss is NaN, infinite or above this."""
+    from models.training import TrainConfig
+
+    return TrainConfig().diverge_above
+
+
 def train_config(spec: RunSpec, image_size: int = 28):
     from models.training import TrainConfig
 

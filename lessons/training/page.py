@@ -456,7 +456,8 @@ def render() -> None:
         if displayed.diverged is not None:
             d = displayed.diverged
             st.error(f"Training diverged at step {d['step']}: the loss became {d['loss']:.3g} "
-                     f"(not a finite number below 1000), so the run stopped and the chart marks the step.")
+                     f"(NaN, infinite or above {compute.divergence_threshold():g}), so the run stopped and the chart "
+                     "marks the step.")
         page.what_you_see(what_you_see(displayed, view["patience"]))
     runs_section(page, runs, presets)
     after_training(page, displayed)
