@@ -1,7 +1,8 @@
 """Warm the heavy imports and the shared models in a background thread once per server process.
 
 The home page imports no torch, so a student who lands there sees it at once; by the time they open
-a lesson, torch, the CAM library and the bundled models are (usually) already in memory.
+a lesson, torch, the CAM library, the bundled models and each lesson's one-off costs (a lesson can
+offer `warm_up()` in its compute or graphs module) are usually already paid.
 """
 from __future__ import annotations
 
@@ -11,24 +12,31 @@ import threading
 import time
 
 _started = threading.Event()  # process-wide and not per student: it only records that warm-up began
-MODULES = ("torch", "torchvision", "pandas", "altair", "models.zoo", "pytorch_grad_cam")
 DELAY_SECONDS = 1.0
+MODULES = ("torch", "torchvision", "pandas", "altair", "models.zoo", "pytorch_grad_cam")
 MODELS = ("digits_cnn", "efficientnet_lite0")
+LESSON_WARMERS = ("lessons.architecture.graphs",)  # modules with a warm_up() function
 
 
 def _warm() -> None:
     time.sleep(DELAY_SECONDS)  # let the first page reach the browser before the imports take the CPU
+    log = logging.getLogger(__name__)
     for name in MODULES:
         try:
             importlib.import_module(name)
         except Exception:  # a missing optional library must not stop the server
-            logging.getLogger(__name__).warning("warm-up could not import %s", name, exc_info=True)
+            log.warning("warm-up could not import %s", name, exc_info=True)
     try:
         zoo = importlib.import_module("models.zoo")
         for model_name in MODELS:
             zoo.load(model_name)
     except Exception:
-        logging.getLogger(__name__).warning("warm-up could not load the models", exc_info=True)
+        log.warning("warm-up could not load the models", exc_info=True)
+    for name in LESSON_WARMERS:
+        try:
+            importlib.import_module(name).warm_up()
+        except Exception:
+            log.warning("warm-up of %s failed", name, exc_info=True)
 
 
 def start() -> None:
