@@ -55,13 +55,15 @@ def compute_figures() -> list[dict]:
     data = compute.load_data(spec.dataset, spec.train_size, spec.seed)  # cached by the page
     run = compute.new_run(spec)
     start = time.perf_counter()
-    first_point = None
-    longest_gap, last = 0.0, start
+    first_point, last = None, None
+    longest_gap = 0.0
     for _ in compute.train_run(run, data):
         now = time.perf_counter()
         if first_point is None:
             first_point = now - start
-        longest_gap, last = max(longest_gap, now - last), now
+        else:
+            longest_gap = max(longest_gap, now - last)
+        last = now
     total = time.perf_counter() - start
 
     start = time.perf_counter()

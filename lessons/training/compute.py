@@ -370,22 +370,37 @@ def ema_smooth(values: Sequence[float], weight: float) -> np.ndarray:
     return out
 
 
-def curve_frame(run: Run, x_axis: str = "step", smoothing: float = 0.6) -> pd.DataFrame:
+def thin(frame: pd.DataFrame, max_points: int) -> pd.DataFrame:
+    """Every k-th row so that at most about `max_points` remain, always keeping the last row."""
+    if len(frame) <= max_points:
+        return frame
+    stride = math.ceil(len(frame) / max_points)
+    keep = np.zeros(len(frame), dtype=bool)
+    keep[::stride] = True
+    keep[-1] = True
+    return frame[keep]
+
+
+def curve_frame(run: Run, x_axis: str = "step", smoothing: float = 0.6, max_points: int = 400) -> pd.DataFrame:
     """Long frame for the live chart: columns x, metric ("loss"/"accuracy"), series, value.
 
-    x_axis "step": training-batch values per step (raw and EMA-smoothed) and validation at each
-    check. x_axis "epoch": the epoch means of the training batches and the validation at each
-    epoch end (plus epoch 0, before training).
+    x_axis "step": training-batch values per step (raw and EMA-smoothed, smoothed over every
+    step, then thinned to about `max_points` per line so that redrawing stays cheap) and
+    validation at each check. x_axis "epoch": the epoch means of the training batches and the
+    validation at each epoch end (plus epoch 0, before training).
     """
     parts = []
     if x_axis == "step":
         steps = step_frame(run)
+        steps = steps.assign(loss_smooth=ema_smooth(steps.loss, smoothing) if smoothing > 0 else steps.loss,
+                             acc_smooth=ema_smooth(steps.acc, smoothing) if smoothing > 0 else steps.acc)
+        steps = thin(steps, max_points)
         for metric, column in (("loss", "loss"), ("accuracy", "acc")):
             parts.append(pd.DataFrame(dict(x=steps.step, metric=metric, series="train (raw)",
                                            value=steps[column])))
             if smoothing > 0:
                 parts.append(pd.DataFrame(dict(x=steps.step, metric=metric, series="train (smoothed)",
-                                               value=ema_smooth(steps[column], smoothing))))
+                                               value=steps[column + "_smooth"])))
         evals = eval_frame(run)
         for metric, column in (("loss", "val_loss"), ("accuracy", "val_acc")):
             parts.append(pd.DataFrame(dict(x=evals.step, metric=metric, series="validation",
@@ -640,9 +655,9 @@ def upscale(pixels: np.ndarray, size: int = 56) -> np.ndarray:
 
 
 def warm_up_autograd() -> None:
-    """One tiny backward pass and optimizer step. The first backward in a process starts
-    autograd's machinery and takes 1-2 s on this machine; paying it before the student presses
-    Train keeps the first point of the live chart under a second."""
+    """One tiny backward pass and optimizer step. The first optimizer created in a process imports
+    torch._dynamo (0.8-1.3 s on this machine); paying it before the student presses Train keeps
+    the first point of the live chart under a second."""
     import torch
 
     layer = torch.nn.Linear(4, 2)  # private, discarded

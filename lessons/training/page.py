@@ -6,11 +6,14 @@ charts -> st.*. The session's runs (at most 8) live in st.session_state["trainin
 from __future__ import annotations
 
 import math
-import threading
 import time
 from pathlib import Path
 
 import streamlit as st
+# torch's optimizers import torch._dynamo when first created (0.8-1.3 s here). Importing it with the
+# page, before the student presses Train, keeps the first point of the live chart under a second.
+# (Imported here, in the script thread: importing it from a background thread raced with the page.)
+import torch._dynamo  # noqa: F401
 
 from lessons import ui
 from lessons.training import charts, compute
@@ -32,16 +35,6 @@ METRICS = {"val_loss": "validation loss", "val_acc": "validation accuracy", "tra
 RUN_CONTROLS = tuple(compute.RunSpec().to_dict())
 DEFAULTS = {**compute.RunSpec().to_dict(), "x_axis": "step", "smoothing": 0.6, "log_scale": False,
             "patience": 3, "compare_metric": "val_loss"}
-
-
-# Records only that the process-wide warm-up began (like lessons/warmup.py); no student data.
-_AUTOGRAD_WARM = threading.Event()
-
-
-def warm_up_in_background() -> None:
-    if not _AUTOGRAD_WARM.is_set():
-        _AUTOGRAD_WARM.set()
-        threading.Thread(target=compute.warm_up_autograd, name="training-warmup", daemon=True).start()
 
 
 # ----- cached wrappers (plain values in) -----------------------------------------------------------
@@ -101,16 +94,17 @@ def train_live(page: ui.LessonPage, spec: compute.RunSpec, runs: list, slots: di
     run = compute.new_run(spec, name=f"#{run_id} {spec.describe()}", run_id=run_id)
     compute.add_run(runs, run)
     data = cached_data(spec.dataset, spec.train_size, spec.seed)
-    last_draw = 0.0
+    last_draw, pause = 0.0, REDRAW_SECONDS
     for _event in compute.train_run(run, data):
         now = time.perf_counter()
-        if now - last_draw < REDRAW_SECONDS and run.status == "running" and run.diverged is None:
+        if now - last_draw < pause and run.diverged is None:
             continue
-        last_draw = now
         done = len(run.steps) / max(1, run.total_steps)
         slots["progress"].progress(min(done, 1.0), text=f"Training: step {len(run.steps)} of "
                                    f"{run.total_steps}, {run.seconds:.1f} s")
         draw_curves(page, slots["chart"], run, view, "Training… the curves grow as the model learns.")
+        last_draw = time.perf_counter()
+        pause = max(REDRAW_SECONDS, 2 * (last_draw - now))  # drawing never takes over a third of the time
     slots["progress"].empty()
     return run
 
@@ -414,7 +408,6 @@ def after_training(page: ui.LessonPage, run: compute.Run) -> None:
 
 
 def render() -> None:
-    warm_up_in_background()
     page = ui.LessonPage(SLUG, "Training curves", DEFAULTS)
     page.header(
         "Loss and accuracy curves are the first thing to watch **while a model trains**: they tell you "

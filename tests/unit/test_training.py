@@ -235,3 +235,13 @@ def test_cnn_presets_start_like_a_fresh_run(key):
         if len(run.steps) >= 40:
             break
     assert [s["loss"] for s in run.steps[:40]] == pytest.approx([s["loss"] for s in stored.steps[:40]], abs=2e-3)
+
+
+def test_thin_keeps_the_last_point_and_smoothing_sees_every_step():
+    frame = pd.DataFrame(dict(step=range(1, 1001)))
+    thinned = compute.thin(frame, 100)
+    assert len(thinned) <= 101 and thinned.step.iloc[-1] == 1000 and thinned.step.iloc[0] == 1
+    run = compute.Run(spec=TINY, steps=[dict(step=i, epoch=1, loss=float(i % 2), acc=0.5) for i in range(1, 1001)])
+    curve = compute.curve_frame(run, "step", 0.9, max_points=100)
+    smooth = curve[(curve.series == "train (smoothed)") & (curve.metric == "loss")]
+    assert len(smooth) <= 101 and smooth.value.iloc[-1] == pytest.approx(0.5, abs=0.06)
