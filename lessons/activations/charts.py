@@ -16,7 +16,7 @@ def top_predictions_chart(predictions: pd.DataFrame, highlight: int | None = Non
     """Horizontal bars of the top-k probabilities; the class being explained is highlighted."""
     frame = predictions.assign(explained=predictions["class_index"] == highlight)
     return alt.Chart(frame, height=height, title="Top-5 predictions").mark_bar().encode(
-        y=alt.Y("label:N", sort=list(frame["label"]), title=None),
+        y=alt.Y("label:N", sort=list(frame["label"]), title=None, axis=alt.Axis(labelOverlap=False, labelLimit=160)),
         x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
         color=alt.Color("explained:N", legend=None, scale=alt.Scale(domain=[True, False], range=["#d62728", "#8c9bab"])),
         tooltip=["rank", "label", "class_index", alt.Tooltip("probability:Q", format=".1%")],

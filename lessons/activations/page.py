@@ -14,7 +14,7 @@ from models import zoo
 
 SLUG = "activations"
 PHOTO_MODEL, DIGIT_MODEL = "efficientnet_lite0", "digits_cnn"
-MODELS = {PHOTO_MODEL: "EfficientNet-Lite0 on photos", DIGIT_MODEL: "Digits CNN on MNIST"}
+MODELS = {PHOTO_MODEL: "EfficientNet-Lite0", DIGIT_MODEL: "Digits CNN"}
 VIEWS = ("Heatmap", "TorchCam", "Method grid", "Layer statistics", "Find the mistake", "Sanity check", "Faithfulness")
 UPLOAD = "upload your own"
 COLORMAPS = ("jet", "turbo", "viridis", "inferno", "magma")
@@ -341,6 +341,7 @@ def torchcam_view_section(page, model_name, inp, layers, target, result) -> None
     class_index = resolve_class(target, top)
     paths = tuple(layers.values())
     maps, agreement = torchcam_view(model_name, source, framing, paths, class_index, samples, std, int(seed), x)
+    agreement = agreement.assign(layer=[name.split(" (")[0] for name in layers])
     with picture:
         st.markdown(f"**TorchCam SmoothGradCAM++ for “{class_name(model_name, class_index)}”, layer by layer** "
                     "(`overlay_mask`)")
@@ -574,9 +575,11 @@ def render() -> None:
     if view == "Find the mistake":
         shortcut_view(page, result)
     else:
-        top_row = st.columns([1, 2.6, 1.6])
+        top_row = st.columns([1.1, 2.6, 1.6])
         with top_row[0]:
-            model_name = page.control(st.selectbox, "model", "Model", list(MODELS), format_func=MODELS.get)
+            model_name = page.control(st.selectbox, "model", "Model", list(MODELS), format_func=MODELS.get,
+                                      help="EfficientNet-Lite0 classifies photos into 1,000 ImageNet classes; the "
+                                           "digits CNN classifies 28 x 28 handwritten digits.")
         info = zoo.info(model_name)
         layers = info.target_layers
         _ensure_option(page, "layer", layers, list(layers)[-1])
@@ -630,8 +633,8 @@ EXPERIMENTS = [
         {"view": "Find the mistake", "sc_markers": "class marker", "sc_method": "HiResCAM", "sc_layer": SHORTCUT_LAYER},
         "The shortcut CNN scores 100% on digits that carry their class marker. Where will its HiResCAM map put "
         "most of its mass?", ("on the digit's strokes", "on the small marker square"), 1,
-        _check("shortcut_marker_share", lambda s: s > 0.5,
-               lambda s: f"{s:.0%} of the shortcut model's map lies on the marker box.")),
+        _check("shortcut_marker_share", lambda s: s > 0.4,
+               lambda s: f"{s:.0%} of the shortcut model's map lies on the marker box, which covers 3% of the image.")),
     ui.Experiment(
         "gradcam_hides", "Grad-CAM can hide the shortcut",
         {"view": "Find the mistake", "sc_markers": "class marker", "sc_method": "GradCAM", "sc_layer": SHORTCUT_LAYER},
