@@ -70,7 +70,7 @@ def sanity_chart(table: pd.DataFrame, height: int = 280) -> alt.Chart:
     """Rank correlation with the trained model's map as layers are randomized from the top."""
     order = list(dict.fromkeys(table["step"]))
     return alt.Chart(table, height=height, title="Map similarity to the trained model").mark_line(point=True).encode(
-        x=alt.X("step:N", sort=order, title="randomized down to", axis=alt.Axis(labelAngle=-40)),
+        x=alt.X("step:N", sort=order, title="randomized down to", axis=alt.Axis(labelAngle=-40, labelOverlap=False)),
         y=alt.Y("spearman:Q", title="Spearman rank correlation", scale=alt.Scale(domain=[-0.2, 1])),
         color=alt.Color("method:N"),
         tooltip=["method", "step", alt.Tooltip("spearman:Q", format=".2f")],
@@ -82,7 +82,7 @@ def faithfulness_chart(scores: pd.DataFrame, metric: str, height: int = 240) -> 
     frame = scores.assign(baseline=scores["method"].str.startswith("random"))
     order = list(frame.sort_values("score", ascending=False)["method"])
     return alt.Chart(frame, height=height, title=f"Faithfulness: {metric}").mark_bar().encode(
-        y=alt.Y("method:N", sort=order, title=None),
+        y=alt.Y("method:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=180)),
         x=alt.X("score:Q", title="change in class probability"),
         color=alt.Color("baseline:N", legend=None, scale=alt.Scale(domain=[False, True], range=["#4c78a8", "#9d9d9d"])),
         tooltip=["method", alt.Tooltip("score:Q", format=".3f")],
@@ -92,7 +92,7 @@ def faithfulness_chart(scores: pd.DataFrame, metric: str, height: int = 240) -> 
 def agreement_chart(table: pd.DataFrame, height: int = 220) -> alt.Chart:
     """Correlation of TorchCam's and pytorch-grad-cam's Grad-CAM per layer."""
     return alt.Chart(table, height=height, title="TorchCam vs pytorch-grad-cam Grad-CAM").mark_bar().encode(
-        y=alt.Y("layer:N", sort=list(table["layer"]), title=None),
+        y=alt.Y("layer:N", sort=list(table["layer"]), title=None, axis=alt.Axis(labelOverlap=False)),
         x=alt.X("pearson:Q", scale=alt.Scale(domain=[0, 1]), title="Pearson correlation of the two maps"),
         tooltip=["layer", alt.Tooltip("pearson:Q", format=".3f"), alt.Tooltip("spearman:Q", format=".3f")],
     )

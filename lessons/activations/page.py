@@ -309,8 +309,8 @@ def heatmap_view(page, model_name, inp, layers, target, result) -> None:
     result["sentences"] = [
         f"The model's top guess is **{top['label'].iloc[0]}** ({top['probability'].iloc[0]:.0%}); the map explains "
         f"**{class_name(model_name, class_index)}**, which gets {probs[class_index]:.1%}.",
-        f"{hot.mean():.0%} of the image is at least half as hot as the hottest pixel; that hot area is centred "
-        f"{where}.",
+        f"{hot.mean():.0%} of the image is at least half as hot as the hottest pixel; the middle of that hot "
+        f"area lies {where}.",
         f"The map comes from a {grid_size} x {grid_size} grid at {layer.split(' (')[0]}, so each cell covers "
         f"{heat.shape[0] / grid_size:.0f} x {heat.shape[1] / grid_size:.0f} input pixels before upsampling.",
     ]
@@ -356,8 +356,8 @@ def torchcam_view_section(page, model_name, inp, layers, target, result) -> None
     worst = agreement.loc[agreement["pearson"].idxmin()]
     result.update(view="TorchCam", agreement_min=float(worst["pearson"]))
     result["sentences"] = [
-        f"The two libraries' Grad-CAM maps agree with Pearson correlation between {agreement['pearson'].min():.3f} "
-        f"and {agreement['pearson'].max():.3f} over {len(paths)} layers (lowest at {worst['layer']}).",
+        f"The two libraries' Grad-CAM maps agree with a Pearson correlation of at least {agreement['pearson'].min():.3f} "
+        f"on all {len(paths)} layers (lowest at {worst['layer']}): same method, two implementations.",
         f"SmoothGradCAM++ averaged {samples} noisy copies (noise std {std}); the maps go from "
         f"{maps[0].shape[0]} x {maps[0].shape[1]} cells at the first layer to {maps[-1].shape[0]} x "
         f"{maps[-1].shape[1]} at the last.",
@@ -368,7 +368,9 @@ def grid_view(page, model_name, inp, layers, target, result) -> None:
     source, framing, x, rgb = inp
     methods = _control(page, st.multiselect, "grid_methods", "Methods (rows)", list(compute.METHODS),
                        max_selections=5)
-    chosen = _control(page, st.multiselect, "grid_layers", "Layers (columns)", list(layers), max_selections=4)
+    valid_default = [name for name in DEFAULTS["grid_layers"] if name in layers] or list(layers)[-3:]
+    chosen = _control(page, st.multiselect, "grid_layers", "Layers (columns)", list(layers), max_selections=4,
+                      default=valid_default)  # the digits CNN has other layers than the lesson default
     if not methods or not chosen:
         st.warning("Pick at least one method and one layer.")
         return
@@ -378,17 +380,18 @@ def grid_view(page, model_name, inp, layers, target, result) -> None:
     chosen = [name for name in layers if name in chosen]  # network order
     maps, seconds = grid(model_name, source, framing, tuple(methods), tuple(layers[c] for c in chosen), class_index,
                          page.value("channels"), x)
-    header = st.columns([0.8] + [1] * len(chosen))
+    widths = [0.8] + [1] * len(chosen) + [0.2 + 4 - len(chosen)]  # the spare column keeps images small
+    header = st.columns(widths)
     for j, name in enumerate(chosen):
         header[j + 1].markdown(f"**{name}**")
     for i, method in enumerate(methods):
-        row = st.columns([0.8] + [1] * len(chosen))
+        row = st.columns(widths)
         row[0].markdown(f"**{method}**")
         for j in range(len(chosen)):
             overlay = compute.overlay_heatmap(rgb, maps[i, j], opacity, colormap)
             row[j + 1].image(charts.enlarge(overlay) if overlay.shape[0] < 100 else overlay, width="stretch")
-    st.caption(f"{len(methods)} x {len(chosen)} maps for “{class_name(model_name, class_index)}” in {seconds:.2f} s. "
-               "FullGrad uses every layer at once, so its row repeats.")
+    st.caption(f"{len(methods)} x {len(chosen)} maps for “{class_name(model_name, class_index)}” in {seconds:.2f} s."
+               + (" FullGrad uses every layer at once, so its row repeats." if "FullGrad" in methods else ""))
     same_layer = [compute.pearson_correlation(maps[i, j], maps[k, j])
                   for j in range(len(chosen)) for i in range(len(methods)) for k in range(i + 1, len(methods))]
     across_layers = [compute.pearson_correlation(maps[i, 0], maps[i, -1]) for i in range(len(methods))]
@@ -441,8 +444,8 @@ def statistics_view(page, model_name, inp, layers, target, result) -> None:
     result.update(view="Layer statistics", silent_share=float(silent.mean()))
     result["sentences"] = [
         f"{layer}: {n_channels} channels over {n_inputs} inputs; the largest activation is {channel_max.max():.2f}.",
-        f"{silent.sum()} channels ({silent.mean():.0%}) never exceed {threshold:.2f} x that = {absolute:.3f}: "
-        "candidates for pruning, since removing them barely changes what the next layer sees.",
+        f"{silent.sum()} channels ({silent.mean():.0%}) never exceed {threshold:.2f} x that = {absolute:.3f} on any "
+        f"input: candidates for pruning, each contributes at most {absolute:.3f} per position to the next layer.",
         f"On this image the strongest channel is {strongest}; channel {int(channel)} peaks at "
         f"{acts[0, int(channel)].max():.2f}.",
     ]
@@ -523,12 +526,15 @@ def sanity_view(page, model_name, inp, layers, target, result) -> None:
     first = table[table["step_index"] == 1].set_index("method")["spearman"]
     result.update(view="Sanity check", final=final.to_dict(), first=first.to_dict())
     stubborn = [m for m in methods if first[m] > 0.9]
+    class_free = [m for m in stubborn if not compute.METHODS[m].class_specific]
     result["sentences"] = [
         "After randomizing everything: " + ", ".join(f"{m} {final[m]:.2f}" for m in methods) + " (rank correlation "
         "with the trained model's map).",
         f"After randomizing only the {steps[1]}: " + ", ".join(f"{m} {first[m]:.2f}" for m in methods) + ". "
-        + (f"{', '.join(stubborn)} did not change: it ignores the weights that produce the class score."
-           if stubborn else "Every method reacted to the classifier's weights."),
+        + (f"{', '.join(stubborn)} barely changed (above 0.9): a map that survives the destruction of the layer "
+           "that computes the class score says little about how the class was decided."
+           if stubborn else "Every method reacted to the classifier's weights.")
+        + (f" {', '.join(class_free)} does not use the class score at all." if class_free else ""),
     ]
 
 
@@ -562,6 +568,9 @@ def faithfulness_view(page, model_name, inp, layers, target, result) -> None:
         f"{len(beaten)} of {len(methods)} methods beat the random map ({baseline:+.3f})"
         + (": " + ", ".join(beaten) + "." if beaten else "."),
     ]
+    if metric == "keep the map" and len(beaten) < len(methods):
+        result["sentences"].append("Multiplying by a map also dims the image: a smooth map that keeps much of it at "
+                                   "mid strength can score well without pointing at anything. Compare with ROAD.")
 
 
 # --------------------------------------------------------------------------- the page

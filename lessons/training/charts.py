@@ -45,8 +45,7 @@ def _panel(frame: pd.DataFrame, marks: pd.DataFrame, metric: str, x_title: str, 
     if not marks.empty:
         kinds = [k for k in MARKER_COLORS if k in set(marks.kind)]
         mark_scale = alt.Scale(domain=kinds, range=[MARKER_COLORS[k] for k in kinds])
-        mark_color = alt.Color("kind:N", title=None, scale=mark_scale,
-                               legend=alt.Legend(orient="bottom", direction="horizontal", columns=2, labelLimit=200))
+        mark_color = alt.Color("kind:N", title=None, scale=mark_scale, legend=None)  # each rule has its label
         rules = alt.Chart(marks).mark_rule(strokeDash=[5, 3], strokeWidth=2).encode(
             x="x:Q", color=mark_color, tooltip=["label"])
         labels = alt.Chart(marks).mark_text(align="left", dx=4, dy=0, angle=0, fontSize=11,

@@ -6,7 +6,8 @@ from tests.e2e.conftest import exceptions, wait_for_run
 
 CHART = '[data-testid="stVegaLiteChart"]'
 PROGRESS = '[data-testid="stProgress"]'
-TINY = {"training.dataset": "digits", "training.model": "mlp", "training.train_size": 1000,
+# Bound widgets put their displayed labels in the URL (as the page's own share links do).
+TINY = {"training.dataset": "scikit-learn digits (8x8)", "training.model": "MLP", "training.train_size": 1000,
         "training.width": 32, "training.depth": 1, "training.epochs": 40}
 
 
@@ -53,7 +54,7 @@ def test_a_control_changes_the_picture(open_page):
 
 
 def test_divergence_is_reported(open_page):
-    page = open_page(url({**TINY, "training.optimizer": "sgd", "training.lr": 10.0, "training.width": 64,
+    page = open_page(url({**TINY, "training.optimizer": "SGD", "training.lr": 10, "training.width": 64,
                           "training.depth": 2, "training.epochs": 5}))
     train(page)
     wait_for_run(page)

@@ -375,3 +375,17 @@ def test_collections():
     assert x.shape == (len(names), 3, 224, 224)
     images, labels = compute.digit_collection(5)
     assert images.shape == (50, 28, 28) and np.bincount(labels).tolist() == [5] * 10
+
+
+def test_do_it_yourself_script_runs(tmp_path, monkeypatch, capsys):
+    import runpy
+    from pathlib import Path
+
+    import lessons.activations
+
+    monkeypatch.chdir(tmp_path)
+    runpy.run_path(str(Path(lessons.activations.__file__).with_name("diy.py")), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "top class: tiger cat" in out and "hottest pixel at row" in out
+    saved = Image.open(tmp_path / "gradcam_cat.png")
+    assert saved.size == (224, 224) and saved.mode == "RGB"

@@ -135,7 +135,11 @@ def test_torchcam_and_pytorch_grad_cam_gradcam_agree():
     info = zoo.info("efficientnet_lite0")
     paths = [info.target_layers[name] for name in ("stage 5 (112 ch, 14 px)", "head conv (1280 ch, 7 px)")]
     with zoo.borrow("efficientnet_lite0") as model:
+        before = {k: v.clone() for k, v in model.state_dict().items()}
         table = compute.gradcam_agreement(model, x, paths, 282)
+        compute.torchcam_maps(model, x, paths, 282)
+        assert zoo.count_hooks(model) == 0
+        assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
     assert (table["pearson"] > 0.99).all()
 
 
