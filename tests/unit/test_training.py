@@ -245,3 +245,19 @@ def test_thin_keeps_the_last_point_and_smoothing_sees_every_step():
     curve = compute.curve_frame(run, "step", 0.9, max_points=100)
     smooth = curve[(curve.series == "train (smoothed)") & (curve.metric == "loss")]
     assert len(smooth) <= 101 and smooth.value.iloc[-1] == pytest.approx(0.5, abs=0.06)
+
+
+def test_do_it_yourself_script_runs_and_finds_the_overfitting_point(tmp_path, monkeypatch, capsys):
+    import re
+    import runpy
+    from pathlib import Path
+
+    monkeypatch.chdir(tmp_path)
+    runpy.run_path(str(Path(compute.__file__).with_name("diy.py")), run_name="__main__")
+    out = capsys.readouterr().out
+    best = re.search(r"lowest at epoch (\d+): ([\d.]+)", out)
+    end = re.search(r"training loss ([\d.]+), validation loss ([\d.]+)", out)
+    assert best and end and (tmp_path / "training_curves.png").stat().st_size > 10_000
+    assert int(best.group(1)) < 100  # the validation minimum comes before the end...
+    assert float(end.group(2)) > float(best.group(2)) + 0.02  # ...and the validation loss rises after it
+    assert float(end.group(1)) < 0.01  # while the training loss goes to ~0
