@@ -129,8 +129,18 @@ def _cam_classes() -> dict[str, type]:
                 total = total + np.stack([cv2.resize(np.float32(m), size) for m in scaled.sum(axis=1)])  # (B, H, W)
             return total[:, None]  # (B, 1, H, W)
 
+    class PerLayer:
+        """Keep one map per target layer (B, L, H, W) instead of their mean: a whole grid row from
+        one forward and one backward pass."""
+
+        def aggregate_multi_layers(self, cam_per_target_layer):
+            return np.concatenate(cam_per_target_layer, axis=1)  # (B, L, H, W)
+
     def thin(base):
         return type(base.__name__, (ThinSVD, base), {})
+
+    def per_layer(base):
+        return type(f"PerLayer{base.__name__}", (PerLayer, base), {})
 
     return {
         "GradCAM": thin(pgc.GradCAM), "HiResCAM": thin(pgc.HiResCAM), "GradCAM++": thin(pgc.GradCAMPlusPlus),
@@ -138,6 +148,10 @@ def _cam_classes() -> dict[str, type]:
         "EigenGradCAM": EigenGradCAM, "ScoreCAM": _top_channel_score_cam(pgc.ScoreCAM),
         "AblationCAM": thin(pgc.AblationCAM), "FullGrad": FullGrad, "Random": thin(pgc.RandomCAM),
         "AblationLayer": AblationLayer,
+        **{f"per-layer {name}": per_layer(cls) for name, cls in (
+            ("GradCAM", thin(pgc.GradCAM)), ("HiResCAM", thin(pgc.HiResCAM)), ("GradCAM++", thin(pgc.GradCAMPlusPlus)),
+            ("XGradCAM", thin(pgc.XGradCAM)), ("LayerCAM", thin(pgc.LayerCAM)), ("EigenCAM", EigenCAM),
+            ("EigenGradCAM", EigenGradCAM), ("Random", thin(pgc.RandomCAM)))},
     }
 
 
@@ -226,6 +240,14 @@ def class_activation_maps(
     if method == "FullGrad":
         return np.repeat(_single_map(classes["FullGrad"](model, []), x, class_index, aug_smooth, eigen_smooth)[None],
                          len(layer_paths), axis=0)
+    if f"per-layer {method}" in classes and len(layer_paths) > 1 and not aug_smooth:
+        # one pass for every layer; the library keeps activations in execution order, which for the
+        # course's models is the order in which their modules are registered
+        order = {name: i for i, (name, _) in enumerate(model.named_modules())}
+        ranked = sorted(set(layer_paths), key=order.__getitem__)
+        cam = classes[f"per-layer {method}"](model, [model.get_submodule(p) for p in ranked])
+        stacked = _single_map(cam, x, class_index, False, eigen_smooth)  # (L', H, W)
+        return np.stack([stacked[ranked.index(p)] for p in layer_paths])  # (L, H, W), the order asked for
     if method == "AblationCAM":
         model = copy.deepcopy(model)  # it replaces the target layer while it works
     maps = []
@@ -257,7 +279,7 @@ def _single_map(cam, x: torch.Tensor, class_index: int, aug_smooth: bool, eigen_
         x.requires_grad_(True)  # the zoo's parameters are frozen: gradients flow from the input
     with cam:  # removes the hooks on exit
         grayscale = cam(x, _targets(class_index), aug_smooth=aug_smooth, eigen_smooth=eigen_smooth)  # (1, H, W)
-    return np.nan_to_num(np.float32(grayscale[0]))  # (H, W) in [0, 1]
+    return np.nan_to_num(np.float32(grayscale[0]))  # (H, W) in [0, 1], or (L, H, W) per layer
 
 
 def class_activation_map(model: nn.Module, x: torch.Tensor, layer_path: str, method: str, class_index: int,

@@ -398,3 +398,15 @@ def test_do_it_yourself_script_runs(tmp_path, monkeypatch, capsys):
     assert "top class: tiger cat" in out and "hottest pixel at row" in out
     saved = Image.open(tmp_path / "gradcam_cat.png")
     assert saved.size == (224, 224) and saved.mode == "RGB"
+
+
+@pytest.mark.parametrize("method", ["GradCAM", "GradCAM++", "LayerCAM", "EigenCAM", "HiResCAM"])
+def test_one_pass_for_many_layers_equals_one_layer_at_a_time(method):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 6, 3, padding=1), nn.ReLU(),
+                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(6, 3)).eval().requires_grad_(False)
+    x = torch.randn(1, 3, 8, 8)
+    together = compute.class_activation_maps(model, x, ["3", "1"], method, 2)  # out of order on purpose
+    apart = np.stack([compute.class_activation_map(model, x, p, method, 2) for p in ["3", "1"]])
+    np.testing.assert_allclose(together, apart, atol=1e-5)
+    assert zoo.count_hooks(model) == 0
