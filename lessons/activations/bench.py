@@ -106,3 +106,6 @@ def compute_figures() -> list[dict]:
 if __name__ == "__main__":
     for r in compute_figures():
         print(f"{r['name']:<70} {r['value']:>12.4g} {r['unit']:<5} budget {r['budget']}")
+
+# The control the benchmark changes in the browser (tests/benchmark): the CAM method (GradCAM <-> HiResCAM).
+MAIN_CONTROL = {"kind": "select", "label": "Method", "choices": [1, 0]}

@@ -86,3 +86,6 @@ def compute_figures() -> list[dict]:
 if __name__ == "__main__":
     for row in compute_figures():
         print(row)
+
+# The control the benchmark changes in the browser (tests/benchmark): the smoothing slider redraws the curves.
+MAIN_CONTROL = {"kind": "slider", "label": "Smoothing"}

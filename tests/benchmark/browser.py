@@ -104,8 +104,10 @@ async def interact(page, control: dict, step: int, timeout_ms: int = 60_000) -> 
     """
     start = await page.evaluate("() => { window.__runs = []; return performance.now(); }")
     if control["kind"] == "slider":
-        thumb = page.get_by_role("slider", name=control["label"]).first if control.get("label") \
-            else page.locator('[data-testid="stSlider"] [role="slider"]').first
+        sliders = page.locator('[data-testid="stSlider"]')
+        if control.get("label"):
+            sliders = sliders.filter(has_text=control["label"])
+        thumb = sliders.first.locator('[role="slider"]').first
         await thumb.focus()
         await thumb.press("ArrowRight" if step % 2 == 0 else "ArrowLeft")
     else:
