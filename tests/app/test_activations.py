@@ -7,15 +7,6 @@ from streamlit.testing.v1 import AppTest
 SCRIPT = "from lessons.registry import get; get('activations').render()"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Two OpenMP threads on two cores shared with other jobs stall badly; one thread is steady."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def open_page(**state) -> AppTest:
     at = AppTest.from_string(SCRIPT, default_timeout=240)
     for name, value in state.items():

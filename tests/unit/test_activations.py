@@ -14,15 +14,6 @@ from lessons.activations import compute
 from models import zoo
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Two OpenMP threads on two cores shared with other jobs stall badly; one thread is steady."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 class TwoChannelNet(nn.Module):
     """Input (B, 2, 4, 4) -> identity 1x1 conv -> ReLU (target layer) -> global average -> linear.
 

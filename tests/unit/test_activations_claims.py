@@ -21,14 +21,6 @@ from lessons.activations import compute
 from models import zoo
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Two OpenMP threads on two cores shared with other jobs stall badly; one thread is steady."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 DIGITS = np.arange(0, 1000, 10)  # 100 held-out digits, every class
 HEAD = "_head_act"
 
