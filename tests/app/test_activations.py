@@ -1,7 +1,6 @@
 """The activation-heatmap page in AppTest: every view renders its pictures, the main controls move,
 a preset experiment checks itself, and the share link restores the controls."""
 import pytest
-import torch
 from streamlit.testing.v1 import AppTest
 
 SCRIPT = "from lessons.registry import get; get('activations').render()"

@@ -107,7 +107,7 @@ async def interact(page, control: dict, step: int, timeout_ms: int = 60_000) -> 
         sliders = page.locator('[data-testid="stSlider"]')
         if control.get("label"):
             sliders = sliders.filter(has_text=control["label"])
-        thumb = sliders.first.locator('[role="slider"]').first
+        thumb = sliders.first.locator('input[type="range"]').first  # react-aria's hidden range input
         await thumb.focus()
         await thumb.press("ArrowRight" if step % 2 == 0 else "ArrowLeft")
     else:
