@@ -164,13 +164,8 @@ def dataset_train_pool(dataset: str) -> int:
     return 4000 if dataset == "mnist5k" else 1437
 
 
-def load_data(dataset: str = "mnist5k", train_size: int = 4000, seed: int = 0) -> DigitsData:
-    """The training subset (`train_size` images, balanced, chosen by `seed`) and the fixed
-    validation set: MNIST-5k's held-out 1,000, or 360 of scikit-learn's digits."""
-    import torch
-
-    from models.digits import to_tensor
-
+def _dataset_arrays(dataset: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """pixels (N, H, W) float in [0, 1], labels (N,), training pool and validation positions."""
     if dataset == "mnist5k":
         from data import load_mnist5k, mnist5k_split
 
@@ -185,6 +180,23 @@ def load_data(dataset: str = "mnist5k", train_size: int = 4000, seed: int = 0) -
         train_idx = np.setdiff1d(np.arange(len(labels)), val_idx)
     else:
         raise ValueError(f"dataset must be one of {DATASETS}")
+    return pixels, labels, train_idx, val_idx
+
+
+def validation_pixels(dataset: str) -> np.ndarray:
+    """The validation images (M, H, W) in [0, 1], without torch (for showing the mistakes)."""
+    pixels, _, _, val_idx = _dataset_arrays(dataset)
+    return pixels[val_idx]
+
+
+def load_data(dataset: str = "mnist5k", train_size: int = 4000, seed: int = 0) -> DigitsData:
+    """The training subset (`train_size` images, balanced, chosen by `seed`) and the fixed
+    validation set: MNIST-5k's held-out 1,000, or 360 of scikit-learn's digits."""
+    import torch
+
+    from models.digits import to_tensor
+
+    pixels, labels, train_idx, val_idx = _dataset_arrays(dataset)
     chosen = train_idx[stratified_subset(labels[train_idx], train_size, seed)]
     x = to_tensor(pixels * 255.0)  # (N, 1, H, W), normalised like MNIST
     y = torch.as_tensor(labels, dtype=torch.long)  # (N,)
@@ -381,7 +393,7 @@ def thin(frame: pd.DataFrame, max_points: int) -> pd.DataFrame:
     return frame[keep]
 
 
-def curve_frame(run: Run, x_axis: str = "step", smoothing: float = 0.6, max_points: int = 400) -> pd.DataFrame:
+def curve_frame(run: Run, x_axis: str = "step", smoothing: float = 0.6, max_points: int = 300) -> pd.DataFrame:
     """Long frame for the live chart: columns x, metric ("loss"/"accuracy"), series, value.
 
     x_axis "step": training-batch values per step (raw and EMA-smoothed, smoothed over every
@@ -498,9 +510,9 @@ def summarize(run: Run) -> dict[str, Any]:
 
 def confusion(run: Run) -> np.ndarray:
     """Confusion matrix of the final weights on the validation set: rows true, columns predicted."""
-    from sklearn.metrics import confusion_matrix
-
-    return confusion_matrix(run.val_labels, run.val_probs.argmax(1), labels=list(range(10)))
+    classes = run.val_probs.shape[1]
+    pairs = np.asarray(run.val_labels) * classes + run.val_probs.argmax(1)  # (M,) true * C + predicted
+    return np.bincount(pairs, minlength=classes * classes).reshape(classes, classes)
 
 
 def roc_curves(run: Run) -> pd.DataFrame:
@@ -540,21 +552,11 @@ def add_run(runs: list[Run], run: Run, limit: int = MAX_RUNS) -> list[Run]:
 
 def runs_frame(runs: Sequence[Run]) -> pd.DataFrame:
     """All runs' per-epoch metrics in one long table (for the overlay chart and the CSV)."""
-    parts = []
-    for run in runs:
-        epochs = epoch_frame(run)
-        if epochs.empty:
-            continue
-        epochs.insert(0, "run", run.name)
-        epochs.insert(1, "run_id", run.run_id)
-        epochs["status"] = run.status
-        for key, value in run.spec.to_dict().items():
-            epochs[key] = value
-        parts.append(epochs)
-    if not parts:
-        return pd.DataFrame(columns=["run", "run_id", "epoch", "step", "train_loss", "train_acc",
-                                     "val_loss", "val_acc", "seconds", "status"])
-    return pd.concat(parts, ignore_index=True)
+    columns = ["run", "run_id", "epoch", "step", "train_loss", "train_acc", "val_loss", "val_acc", "seconds",
+               "status", *RunSpec().to_dict()]
+    rows = [{"run": run.name, "run_id": run.run_id, **epoch, "status": run.status, **run.spec.to_dict()}
+            for run in runs for epoch in run.epochs]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def runs_csv(runs: Sequence[Run]) -> str:
@@ -655,7 +657,7 @@ def upscale(pixels: np.ndarray, size: int = 56) -> np.ndarray:
 
 
 def warm_up_autograd() -> None:
-    """One tiny backward pass and optimizer step. The first optimizer created in a process imports
+    """One tiny backward pass and optimizer step. The first optimizer step in a process imports
     torch._dynamo (0.8-1.3 s on this machine); paying it before the student presses Train keeps
     the first point of the live chart under a second."""
     import torch
@@ -664,3 +666,11 @@ def warm_up_autograd() -> None:
     optimizer = torch.optim.Adam(layer.parameters())
     layer(torch.ones(3, 4)).sum().backward()  # (3, 2) -> scalar
     optimizer.step()
+
+
+def warm_up() -> None:
+    """One-off costs of this lesson, for the server's background warm-up (lessons/warmup.py):
+    torch, torch._dynamo and the autograd/optimizer machinery the first training step needs."""
+    import torch._dynamo  # noqa: F401
+
+    warm_up_autograd()

@@ -2,6 +2,11 @@
 
 Thin page: widgets -> compute.train_run (streamed, chart redrawn at most 4 times a second) ->
 charts -> st.*. The session's runs (at most 8) live in st.session_state["training.runs"].
+
+The curves, their view controls (smoothing, x axis, log scale, patience) and the text that reads
+them form a fragment: moving a view control redraws only that part of the page. Nothing at the first
+render imports torch; the server's warm-up calls `compute.warm_up()` (torch, torch._dynamo), so the
+first point after Train arrives in well under a second.
 """
 from __future__ import annotations
 
@@ -10,10 +15,6 @@ import time
 from pathlib import Path
 
 import streamlit as st
-# torch's optimizers import torch._dynamo when first created (0.8-1.3 s here). Importing it with the
-# page, before the student presses Train, keeps the first point of the live chart under a second.
-# (Imported here, in the script thread: importing it from a background thread raced with the page.)
-import torch._dynamo  # noqa: F401
 
 from lessons import ui
 from lessons.training import charts, compute
@@ -22,6 +23,7 @@ from lessons.training.precompute import PRESET_FILE
 SLUG = "training"
 RUNS_KEY = f"{SLUG}.runs"  # not "_"-prefixed: Reset puts controls back but keeps the runs
 NEXT_ID_KEY = f"{SLUG}.next_run_id"
+TRAIN_KEY = f"{SLUG}._train"
 REDRAW_SECONDS = 0.25  # at most 4 chart updates per second while training
 TRAIN_SIZES = (100, 200, 500, 1000, 2000, 4000)
 LABEL_NOISE = (0.0, 0.1, 0.2, 0.4, 0.6, 0.8)
@@ -33,8 +35,9 @@ WEIGHT_DECAYS = (0.0, 1e-5, 1e-4, 1e-3, 1e-2, 0.1)
 METRICS = {"val_loss": "validation loss", "val_acc": "validation accuracy", "train_loss": "training loss",
            "train_acc": "training accuracy"}
 RUN_CONTROLS = tuple(compute.RunSpec().to_dict())
+AFTER_VIEWS = ("Confusion matrix", "ROC curves", "Misclassified")
 DEFAULTS = {**compute.RunSpec().to_dict(), "x_axis": "step", "smoothing": 0.6, "log_scale": False,
-            "patience": 3, "compare_metric": "val_loss"}
+            "patience": 3, "compare_metric": "val_loss", "after_view": AFTER_VIEWS[0]}
 
 
 # ----- cached wrappers (plain values in) -----------------------------------------------------------
@@ -47,6 +50,17 @@ def cached_data(dataset: str, train_size: int, seed: int) -> compute.DigitsData:
 @st.cache_data(max_entries=1, show_spinner=False)
 def cached_presets() -> dict[str, compute.Run]:
     return compute.load_presets(PRESET_FILE)
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def cached_validation_pixels(dataset: str):
+    return compute.validation_pixels(dataset)
+
+
+def show_spec(page: ui.LessonPage, spec: dict, caption: str, key: str | None = None) -> None:
+    """A Vega-Lite dict from charts.py with its caption (what page.chart does for Altair figures)."""
+    st.vega_lite_chart(spec, key=key, width="stretch")
+    st.caption(caption)
 
 
 # ----- session runs ----------------------------------------------------------------------------------
@@ -81,10 +95,11 @@ def draw_curves(page: ui.LessonPage, slot, run: compute.Run, view: dict, caption
     with slot.container():
         loss_col, acc_col = st.columns(2)
         with loss_col:
-            page.chart(charts.curves_chart(frame, marks, "loss", view["x_axis"], view["log_scale"], height), caption)
+            show_spec(page, charts.curves_spec(frame, marks, "loss", view["x_axis"], view["log_scale"], height),
+                      caption)
         with acc_col:
-            page.chart(charts.curves_chart(frame, marks, "accuracy", view["x_axis"], False, height),
-                       "Accuracy: the share of digits classified correctly (1.0 = all).")
+            show_spec(page, charts.curves_spec(frame, marks, "accuracy", view["x_axis"], False, height),
+                      "Accuracy: the share of digits classified correctly (1.0 = all).")
 
 
 def train_live(page: ui.LessonPage, spec: compute.RunSpec, runs: list, slots: dict, view: dict) -> compute.Run:
@@ -94,6 +109,7 @@ def train_live(page: ui.LessonPage, spec: compute.RunSpec, runs: list, slots: di
     run = compute.new_run(spec, name=f"#{run_id} {spec.describe()}", run_id=run_id)
     compute.add_run(runs, run)
     data = cached_data(spec.dataset, spec.train_size, spec.seed)
+    compute.warm_up_autograd()  # a no-op once the server's warm-up has run (see the module docstring)
     last_draw, pause = 0.0, REDRAW_SECONDS
     for _event in compute.train_run(run, data):
         now = time.perf_counter()
@@ -348,12 +364,12 @@ def runs_section(page: ui.LessonPage, runs: list, presets: dict) -> None:
     metric = page.control(st.selectbox, "compare_metric", "Compare", tuple(METRICS), format_func=METRICS.get)
     if shown:
         frame = compute.runs_frame(shown)
-        page.chart(charts.runs_chart(frame, metric, page.chart_height(280)),
+        show_spec(page, charts.runs_spec(frame, metric, page.chart_height(280)),
                    f"{METRICS[metric].capitalize()} per epoch for this session's runs (at most "
                    f"{compute.MAX_RUNS}; the oldest is dropped).", key=f"{SLUG}._runs_chart")
     else:
         frame = compute.runs_frame(list(presets.values()))
-        page.chart(charts.runs_chart(frame, metric, page.chart_height(280)),
+        show_spec(page, charts.runs_spec(frame, metric, page.chart_height(280)),
                    f"{METRICS[metric].capitalize()} of the precomputed presets. Your runs will appear here "
                    "once you train.", key=f"{SLUG}._runs_chart")
     if not runs:
@@ -377,10 +393,27 @@ def after_training(page: ui.LessonPage, run: compute.Run) -> None:
     if run.val_probs is None:
         st.info("Finish a run (without divergence) to see its confusion matrix, ROC curves and mistakes.")
         return
-    wrong = compute.misclassified(run)
     accuracy = float((run.val_probs.argmax(1) == run.val_labels).mean())
-    tab_cm, tab_roc, tab_wrong = st.tabs(["Confusion matrix", "ROC curves", "Misclassified"])
-    with tab_cm:
+    # Only the chosen view is computed (st.tabs would compute all three on every rerun).
+    view = page.control(st.segmented_control, "after_view", "Show", AFTER_VIEWS, label_visibility="collapsed")
+    if view == "ROC curves":
+        roc = compute.roc_curves(run)
+        aucs = roc.groupby("digit").auc.first()
+        page.chart(charts.roc_chart(roc, page.chart_height(320)),
+                   f"One digit against the rest. Lowest AUC: digit {aucs.idxmin()} ({aucs.min():.3f}); "
+                   f"highest: digit {aucs.idxmax()} ({aucs.max():.3f}).", key=f"{SLUG}._roc")
+    elif view == "Misclassified":
+        wrong = compute.misclassified(run)
+        if wrong.empty:
+            st.success("No validation digit is misclassified.")
+        else:
+            pixels = cached_validation_pixels(run.spec.dataset)
+            images = [compute.upscale(pixels[i]) for i in wrong["index"]]
+            captions = [f"{t} → {p} ({c:.0%})" for t, p, c in zip(wrong.true, wrong.predicted, wrong.confidence)]
+            st.image(images, caption=captions, width=72)
+            st.caption(f"The {len(wrong)} most confident mistakes of {int((run.val_probs.argmax(1) != run.val_labels).sum())}"
+                       " (true → predicted, confidence).")
+    else:  # the confusion matrix, also when the student unselects every view
         matrix = compute.confusion(run)
         off = matrix.copy()
         off[range(10), range(10)] = 0
@@ -389,22 +422,31 @@ def after_training(page: ui.LessonPage, run: compute.Run) -> None:
                    f"Rows: true digit, columns: prediction, on {len(run.val_labels)} validation digits "
                    f"(final weights, accuracy {accuracy:.1%}). The most frequent confusion: {t} read as {p} "
                    f"({off[t, p]} times).", key=f"{SLUG}._confusion")
-    with tab_roc:
-        roc = compute.roc_curves(run)
-        aucs = roc.groupby("digit").auc.first()
-        page.chart(charts.roc_chart(roc, page.chart_height(320)),
-                   f"One digit against the rest. Lowest AUC: digit {aucs.idxmin()} ({aucs.min():.3f}); "
-                   f"highest: digit {aucs.idxmax()} ({aucs.max():.3f}).", key=f"{SLUG}._roc")
-    with tab_wrong:
-        if wrong.empty:
-            st.success("No validation digit is misclassified.")
-        else:
-            pixels = cached_data(run.spec.dataset, 100, 0).val_pixels
-            images = [compute.upscale(pixels[i]) for i in wrong["index"]]
-            captions = [f"{t} → {p} ({c:.0%})" for t, p, c in zip(wrong.true, wrong.predicted, wrong.confidence)]
-            st.image(images, caption=captions, width=72)
-            st.caption(f"The {len(wrong)} most confident mistakes of {int((run.val_probs.argmax(1) != run.val_labels).sum())}"
-                       " (true → predicted, confidence).")
+
+
+@st.fragment
+def curves_section(page: ui.LessonPage, spec: compute.RunSpec, runs: list, presets: dict) -> None:
+    """The view controls, the (live) curves and what they show. A fragment: a view control reruns
+    only this function, with the arguments of the last full run (a control that changes `spec`
+    reruns the whole page). Trains only in the run the Train button started."""
+    view = view_controls(page)
+    slots = {"progress": st.empty(), "chart": st.empty()}
+    if st.session_state.get(TRAIN_KEY):  # True only in the run the click started, never in a fragment rerun
+        train_live(page, spec, runs, slots, view)
+    displayed, note = choose_displayed(spec, runs, presets)
+    caption = ("Training batch loss per step (light: raw; dark: smoothed) and validation at regular checks. "
+               if view["x_axis"] == "step" else "Epoch means of the training batches and validation at each "
+               "epoch end. ") + "Dashed lines: the checkpoint early stopping keeps, where it stops, the onset " \
+                                "of overfitting, divergence."
+    draw_curves(page, slots["chart"], displayed, view, caption)
+    if note:
+        st.info(note)
+    if displayed.diverged is not None:
+        d = displayed.diverged
+        st.error(f"Training diverged at step {d['step']}: the loss became {d['loss']:.3g} "
+                 f"(NaN, infinite or above {compute.divergence_threshold():g}), so the run stopped and the chart "
+                 "marks the step.")
+    page.what_you_see(what_you_see(displayed, view["patience"]))
 
 
 def render() -> None:
@@ -430,28 +472,12 @@ def render() -> None:
     spec = compute.RunSpec.from_values({name: page.value(name) for name in RUN_CONTROLS})
     with right:
         train_col, note_col = st.columns([1, 3], vertical_alignment="center")
-        train = train_col.button("Train", type="primary", key=f"{SLUG}._train", icon=":material/play_arrow:",
-                                 width="stretch")
+        train_col.button("Train", type="primary", key=TRAIN_KEY, icon=":material/play_arrow:", width="stretch")
         steps = math.ceil(min(spec.train_size, compute.dataset_train_pool(spec.dataset)) / spec.batch_size) * spec.epochs
-        note_col.caption(f"{spec.describe()}: {steps} steps. Clicking any control while it trains stops the run.")
-        view = view_controls(page)
-        slots = {"progress": st.empty(), "chart": st.empty()}
-        if train:
-            train_live(page, spec, runs, slots, view)
-        displayed, note = choose_displayed(spec, runs, presets)
-        caption = ("Training batch loss per step (light: raw; dark: smoothed) and validation at regular checks. "
-                   if view["x_axis"] == "step" else "Epoch means of the training batches and validation at each "
-                   "epoch end. ") + "Dashed lines: the checkpoint early stopping keeps, where it stops, the onset " \
-                                    "of overfitting, divergence."
-        draw_curves(page, slots["chart"], displayed, view, caption)
-        if note:
-            st.info(note)
-        if displayed.diverged is not None:
-            d = displayed.diverged
-            st.error(f"Training diverged at step {d['step']}: the loss became {d['loss']:.3g} "
-                     f"(NaN, infinite or above {compute.divergence_threshold():g}), so the run stopped and the chart "
-                     "marks the step.")
-        page.what_you_see(what_you_see(displayed, view["patience"]))
+        note_col.caption(f"{spec.describe()}: {steps} steps. Changing a data, model or optimizer control while "
+                         "it trains stops the run.")
+        curves_section(page, spec, runs, presets)
+    displayed, _ = choose_displayed(spec, runs, presets)  # after training: the run just trained
     runs_section(page, runs, presets)
     after_training(page, displayed)
     latest = runs[-1] if runs else None

@@ -98,6 +98,9 @@ async def concurrency(rows: list[Row], slugs: list[str], sessions: int, playwrig
     server = web.Server()
     try:
         chromium = await web.launch(playwright)
+        for slug in slugs:  # a class arrives at a running server: every lesson has been opened once
+            page, _ = await web.open_page(chromium, f"{server.url}/{slug}")
+            await page.close()
 
         async def student(i: int) -> tuple[float, int]:
             slug = slugs[i % len(slugs)]
@@ -112,7 +115,14 @@ async def concurrency(rows: list[Row], slugs: list[str], sessions: int, playwrig
             finally:
                 await context.close()
 
+        server_cpu, browser_cpu = server.cpu_seconds(), web.browser_cpu_seconds()
+        burst = time.perf_counter()
         results = await asyncio.gather(*(student(i) for i in range(sessions)))
+        wall = time.perf_counter() - burst
+        rows.append(Row(f"{sessions} concurrent sessions: wall time of the burst", wall, "s", None))
+        rows.append(Row(f"{sessions} concurrent sessions: server CPU used", server.cpu_seconds() - server_cpu, "s", None))
+        rows.append(Row(f"{sessions} concurrent sessions: Chromium CPU used", web.browser_cpu_seconds() - browser_cpu,
+                        "s", None, note="the browsers share the 2 cores with the server"))
         times = [t for t, _ in results if t == t]
         errors = sum(e for _, e in results)
         rows.append(Row(f"{sessions} concurrent sessions: errors", errors, "count", 0))
@@ -147,6 +157,15 @@ def lesson_compute_rows(slugs: list[str], peak_gflops: float) -> list[Row]:
     return rows
 
 
+async def concurrency_rows(slugs: list[str]) -> list[Row]:
+    from playwright.async_api import async_playwright
+
+    rows: list[Row] = []
+    async with async_playwright() as playwright:
+        await concurrency(rows, slugs, sessions=8, playwright=playwright)
+    return rows
+
+
 async def browser_rows(slugs: list[str], quick: bool) -> list[Row]:
     from playwright.async_api import async_playwright
 
@@ -167,13 +186,17 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repetitions, no 30 s cold renders")
     parser.add_argument("--only", nargs="*", help="lesson slugs (default: every registered lesson)")
     parser.add_argument("--no-browser", action="store_true", help="compute figures only")
+    parser.add_argument("--concurrency-only", action="store_true", help="only the concurrent sessions")
     args = parser.parse_args()
     slugs = args.only or [lesson.slug for lesson in registry.LESSONS]
     started = time.time()
     peak = matmul_gflops()
     rows = [Row("fp32 matrix multiply (this machine)", peak, "GFLOP/s", None, better="higher")]
-    rows += lesson_compute_rows(slugs, peak)
-    if not args.no_browser:
+    if not args.concurrency_only:
+        rows += lesson_compute_rows(slugs, peak)
+    if args.concurrency_only:
+        rows += asyncio.run(concurrency_rows(slugs))
+    elif not args.no_browser:
         rows += asyncio.run(browser_rows(slugs, args.quick))
     machine = f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}"
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -61,12 +61,26 @@ class Server:
         self.peak_rss = max(self.peak_rss, total)
         return total
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far (user + system)."""
+        times = psutil.Process(self.process.pid).cpu_times()
+        return times.user + times.system
+
     def stop(self) -> None:
         self.process.terminate()
         try:
             self.process.wait(15)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+
+def browser_cpu_seconds() -> float:
+    """CPU time used so far by every Chromium process of this machine."""
+    total = 0.0
+    for proc in psutil.process_iter(["name", "cpu_times"]):
+        if "chrom" in (proc.info["name"] or "") and proc.info["cpu_times"]:
+            total += proc.info["cpu_times"].user + proc.info["cpu_times"].system
+    return total
 
 
 async def launch(playwright):
@@ -92,7 +106,11 @@ async def open_page(browser_or_context, url: str, timeout_ms: int = 180_000):
 
 
 async def exception_count(page) -> int:
-    return await page.locator('[data-testid="stException"]').count()
+    errors = page.locator('[data-testid="stException"]')
+    count = await errors.count()
+    for i in range(count):  # say what went wrong: a benchmark that only counts is no help
+        print(f"exception on {page.url}: {(await errors.nth(i).inner_text())[:400]}")
+    return count
 
 
 async def interact(page, control: dict, step: int, timeout_ms: int = 60_000) -> float:
