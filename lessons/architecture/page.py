@@ -177,7 +177,7 @@ def _first(default: str, options: list[str]) -> list[str]:
 
 def _graph(page: ui.LessonPage, dot: str, caption: str) -> None:
     """A DOT graph at its natural size (scaled to the column it would be unreadably large), with a caption."""
-    st.code(dot[:200])
+    st.graphviz_chart(dot, width="content")
     st.caption(caption)
 
 

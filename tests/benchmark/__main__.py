@@ -181,11 +181,20 @@ async def browser_rows(slugs: list[str], quick: bool) -> list[Row]:
     return rows
 
 
+def write_into_readme(table: str) -> None:
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    text = readme.read_text()
+    start, end = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
+    head, rest = text.split(start, 1)
+    readme.write_text(f"{head}{start}\n{table}{end}{rest.split(end, 1)[1]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions, no 30 s cold renders")
     parser.add_argument("--only", nargs="*", help="lesson slugs (default: every registered lesson)")
     parser.add_argument("--no-browser", action="store_true", help="compute figures only")
+    parser.add_argument("--readme", action="store_true", help="also put the table into README.md")
     parser.add_argument("--concurrency-only", action="store_true", help="only the concurrent sessions")
     args = parser.parse_args()
     slugs = args.only or [lesson.slug for lesson in registry.LESSONS]
@@ -206,6 +215,8 @@ def main() -> None:
          "rows": [row.as_dict() for row in rows]}, indent=1))
     table = markdown_table(rows, stamp, machine)
     (RESULTS / "latest.md").write_text(table)
+    if args.readme:
+        write_into_readme(table)
     print(table)
     misses = [row for row in rows if row.missed]
     print(f"{len(misses)} of {sum(r.budget is not None for r in rows)} budgets missed" +
