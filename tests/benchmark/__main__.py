@@ -134,6 +134,20 @@ async def concurrency(rows: list[Row], slugs: list[str], sessions: int, playwrig
         server.stop()
 
 
+def home_script_row() -> Row:
+    """The home page's script run, server side, in a fresh process (no torch may be imported)."""
+    import subprocess
+    import sys
+
+    code = ("import time, sys; from streamlit.testing.v1 import AppTest; at = AppTest.from_file('streamlit_app.py');"
+            "t = time.perf_counter(); at.run(); print(time.perf_counter() - t, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2], env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})
+    seconds, torch_imported = out.stdout.split()[-2:]
+    return Row("home page script run, fresh process", float(seconds), "s", 0.5,
+               note="torch imported!" if torch_imported == "True" else "no torch")
+
+
 def lesson_compute_rows(slugs: list[str], peak_gflops: float) -> list[Row]:
     rows: list[Row] = []
     for slug in slugs:
@@ -202,6 +216,7 @@ def main() -> None:
     peak = matmul_gflops()
     rows = [Row("fp32 matrix multiply (this machine)", peak, "GFLOP/s", None, better="higher")]
     if not args.concurrency_only:
+        rows.append(home_script_row())
         rows += lesson_compute_rows(slugs, peak)
     if args.concurrency_only:
         rows += asyncio.run(concurrency_rows(slugs))
