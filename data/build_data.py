@@ -72,6 +72,15 @@ def build_images(out_dir: Path = DATA_DIR / "images") -> list[Path]:
     return written
 
 
+def build_imagenet_classes() -> Path:
+    """The 1,000 ImageNet class names from torchvision's metadata (no download), one per line."""
+    from torchvision.models import ResNet18_Weights
+
+    path = DATA_DIR / "imagenet_classes.txt"
+    path.write_text("\n".join(ResNet18_Weights.IMAGENET1K_V1.meta["categories"]) + "\n")
+    return path
+
+
 if __name__ == "__main__":
-    for path in [build_mnist5k(), *build_images()]:
+    for path in [build_mnist5k(), *build_images(), build_imagenet_classes()]:
         print(f"{path.relative_to(DATA_DIR.parent)}: {path.stat().st_size / 1024:.0f} kB")

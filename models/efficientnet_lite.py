@@ -13,6 +13,7 @@ mean 0.5 and std 0.5 (TensorFlow's (x - 127) / 128) and TensorFlow "SAME" paddin
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from importlib import resources
 
 import torch
@@ -150,8 +151,14 @@ def preprocess_image(pil_image, size: int = EFFICIENTNET_LITE0_INPUT_SIZE) -> to
     return ((x - mean) / std).unsqueeze(0)  # (1, 3, size, size)
 
 
-def imagenet_labels() -> list[str]:
-    """The 1,000 ImageNet class names (bundled in torchvision, no download)."""
-    from torchvision.models import ResNet18_Weights
+IMAGENET_CLASSES_FILE = Path(__file__).resolve().parents[1] / "data" / "imagenet_classes.txt"
 
-    return list(ResNet18_Weights.IMAGENET1K_V1.meta["categories"])
+
+def imagenet_labels() -> list[str]:
+    """The 1,000 ImageNet class names, in class-index order.
+
+    Copied once from torchvision's `ResNet18_Weights.IMAGENET1K_V1.meta["categories"]` by
+    `python -m data.build_data` (a test checks they agree): importing torchvision for them costs ~2 s
+    on a cold server.
+    """
+    return IMAGENET_CLASSES_FILE.read_text().splitlines()

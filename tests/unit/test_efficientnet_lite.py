@@ -77,3 +77,11 @@ def test_cat_is_a_cat_and_coffee_is_espresso(model):
     coffee_top3, probs = top_k(model, skimage_data.coffee())
     assert coffee_top3[0] == "espresso" and probs.max() > 0.9
 
+
+
+def test_bundled_imagenet_class_names_equal_torchvisions():
+    from torchvision.models import ResNet18_Weights
+
+    from models.efficientnet_lite import imagenet_labels
+
+    assert imagenet_labels() == list(ResNet18_Weights.IMAGENET1K_V1.meta["categories"])
