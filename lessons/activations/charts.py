@@ -12,11 +12,14 @@ def enlarge(image: np.ndarray, size: int = 224) -> np.ndarray:
     return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
 
 
-def top_predictions_chart(predictions: pd.DataFrame, highlight: int | None = None, height: int = 200) -> alt.Chart:
-    """Horizontal bars of the top-k probabilities; the class being explained is highlighted."""
+def top_predictions_chart(predictions: pd.DataFrame, highlight: int | None = None, bar_height: int = 34) -> alt.Chart:
+    """Horizontal bars of the top-k probabilities; the class being explained is highlighted.
+
+    The height is given per bar (a band step), so every class name gets its own line on the axis."""
     frame = predictions.assign(explained=predictions["class_index"] == highlight)
-    return alt.Chart(frame, height=height, title="Top-5 predictions").mark_bar().encode(
-        y=alt.Y("label:N", sort=list(frame["label"]), title=None, axis=alt.Axis(labelOverlap=False, labelLimit=160)),
+    return alt.Chart(frame, height=alt.Step(bar_height), title="Top-5 predictions").mark_bar().encode(
+        y=alt.Y("label:N", sort=list(frame["label"]), title=None,
+                axis=alt.Axis(labelOverlap=False, labelLimit=170, labelFontSize=12)),
         x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
         color=alt.Color("explained:N", legend=None, scale=alt.Scale(domain=[True, False], range=["#d62728", "#8c9bab"])),
         tooltip=["rank", "label", "class_index", alt.Tooltip("probability:Q", format=".1%")],

@@ -72,11 +72,9 @@ def load_input(source: str, framing: str, _upload: bytes | None = None) -> tuple
 @st.cache_data(max_entries=64, show_spinner=False)
 def predictions(model_name: str, source: str, framing: str, _x: np.ndarray):
     """(top-5 DataFrame, every class's probability (classes,))."""
-    with zoo.borrow(model_name) as model:
-        top = compute.top_predictions(model, torch.from_numpy(_x), zoo.info(model_name).labels, 5)
-        with torch.no_grad():
-            probs = model(torch.from_numpy(_x)).softmax(-1)[0].numpy()  # (classes,)
-    return top, probs
+    with zoo.borrow(model_name) as model, torch.no_grad():
+        probs = model(torch.from_numpy(_x)).softmax(-1)[0]  # (classes,)
+    return compute.top_from_probabilities(probs, zoo.info(model_name).labels, 5), probs.numpy()
 
 
 def _progress_bar(label: str):
@@ -297,7 +295,7 @@ def heatmap_view(page, model_name, inp, layers, target, result) -> None:
             show_image(compute.overlay_heatmap(rgb, heat, opacity, colormap),
                        f"{method} for “{class_name(model_name, class_index)}” at {layer}")
         with right:
-            page.chart(charts.top_predictions_chart(top, class_index, height=page.chart_height(200)),
+            page.chart(charts.top_predictions_chart(top, class_index, bar_height=page.chart_height(34)),
                        "The class being explained is red. Change it with “Class to explain” above.")
             st.caption(f"Computed in {seconds:.2f} s on the server's CPU.")
     hot = heat >= 0.5
@@ -581,8 +579,9 @@ def render() -> None:
     page.header(WHY, OBJECTIVES, phases=["After training", "At inference"])
     view = page.control(st.segmented_control, "view", "View", VIEWS, required=True)
     result: dict = {"view": view}
+    st.session_state[FULL_RUN] = True  # read by the fragment: this run draws the whole page
     if view == "Find the mistake":
-        shortcut_view(page, result)
+        view_fragment(page, shortcut_view, (), result)
     else:
         top_row = st.columns([1.1, 2.6, 1.6])
         with top_row[0]:
@@ -596,6 +595,7 @@ def render() -> None:
         with top_row[1]:
             inp = choose_input(page, model_name)
         if inp is None:
+            st.session_state.pop(FULL_RUN, None)
             finish(page, None)
             return
         options = class_options(info.labels)
@@ -607,8 +607,22 @@ def render() -> None:
         section = {"Heatmap": heatmap_view, "TorchCam": torchcam_view_section, "Method grid": grid_view,
                    "Layer statistics": statistics_view, "Sanity check": sanity_view,
                    "Faithfulness": faithfulness_view}[view]
-        section(page, model_name, inp, layers, target, result)
+        view_fragment(page, section, (model_name, inp, layers, target), result)
     finish(page, result)
+
+
+FULL_RUN = f"{SLUG}._full_run"
+
+
+@st.fragment
+def view_fragment(page: ui.LessonPage, section, args: tuple, result: dict) -> None:
+    """The view and its "What you see": a control of the view reruns only this part of the page
+    (the header, the try-this cards, the quiz and the code are not sent again)."""
+    section(page, *args, result)
+    page.what_you_see(result.get("sentences", []))
+    whole_page = st.session_state.pop(FULL_RUN, False)
+    if not whole_page and st.session_state.get(f"{SLUG}._experiment"):
+        st.rerun(scope="app")  # an experiment card below checks this result: redraw it too
 
 
 def _format_target(option: str, top) -> str:
@@ -619,7 +633,8 @@ def _format_target(option: str, top) -> str:
 
 
 def finish(page: ui.LessonPage, result: dict | None) -> None:
-    page.what_you_see(result.get("sentences", []) if result else ["Nothing to show until a photo is chosen."])
+    if result is None:  # otherwise the view's fragment has shown "What you see"
+        page.what_you_see(["Nothing to show until a photo is chosen."])
     page.try_this(EXPERIMENTS, result)
     page.quiz(QUIZ)
     page.do_it_yourself(Path(__file__).with_name("diy.py"),

@@ -112,6 +112,26 @@ def test_fast_fullgrad_matches_the_library():
     np.testing.assert_allclose(ours, expected, atol=1e-5)
 
 
+@pytest.mark.parametrize("method", compute.PLAIN_GRADIENT_METHODS)
+def test_plain_gradient_cams_match_the_library(method):
+    """The page's fast path (no pytorch-grad-cam import) gives the library's maps, layer by layer."""
+    from pytorch_grad_cam import GradCAM, HiResCAM
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 5, 3, stride=2), nn.ReLU(),
+                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(5, 3)).eval()
+    model.requires_grad_(False)
+    x = torch.randn(1, 3, 12, 12)
+    ours = compute.plain_gradient_cams(model, x, ["1", "3"], method, 2)  # (2, 12, 12)
+    for i, layer in enumerate(("1", "3")):
+        with {"GradCAM": GradCAM, "HiResCAM": HiResCAM}[method](model, [model.get_submodule(layer)]) as cam:
+            expected = cam(x.clone().requires_grad_(True), [ClassifierOutputTarget(2)])[0]
+        np.testing.assert_allclose(ours[i], expected, atol=1e-5)
+    assert ours.std() > 0.05  # not two flat maps
+    assert sum(len(m._forward_hooks) for m in model.modules()) == 0
+
+
 @pytest.mark.parametrize("method", list(compute.METHODS) + ["Random"])
 def test_every_method_removes_its_hooks_and_keeps_the_weights(net, method):
     before = {k: v.clone() for k, v in net.state_dict().items()}
