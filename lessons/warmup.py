@@ -15,7 +15,7 @@ _started = threading.Event()  # process-wide and not per student: it only record
 DELAY_SECONDS = 1.0
 MODULES = ("torch", "torchvision", "pandas", "altair", "models.zoo", "pytorch_grad_cam")
 MODELS = ("digits_cnn", "efficientnet_lite0")
-LESSON_WARMERS = ("lessons.architecture.graphs",)  # modules with a warm_up() function
+LESSON_WARMERS = ("lessons.architecture.graphs", "lessons.training.compute")  # modules with warm_up()
 
 
 def _warm() -> None:

@@ -24,10 +24,14 @@ APP = '[data-testid="stApp"]'
 DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 RECORD_RUNS = """() => {
   window.__runs = [];
+  window.__lastMutation = 0;
   const app = document.querySelector('[data-testid="stApp"]');
   new MutationObserver(() => window.__runs.push([performance.now(), app.getAttribute('data-test-script-state')]))
     .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  new MutationObserver(() => { window.__lastMutation = performance.now(); })
+    .observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
 }"""
+QUIET_MS = 400  # no DOM change for this long after the response: the page has been re-rendered
 
 
 class Server:
@@ -74,13 +78,10 @@ class Server:
             self.process.kill()
 
 
-def browser_cpu_seconds() -> float:
-    """CPU time used so far by every Chromium process of this machine."""
-    total = 0.0
-    for proc in psutil.process_iter(["name", "cpu_times"]):
-        if "chrom" in (proc.info["name"] or "") and proc.info["cpu_times"]:
-            total += proc.info["cpu_times"].user + proc.info["cpu_times"].system
-    return total
+def machine_busy_seconds() -> float:
+    """CPU time this whole machine has spent busy so far (all cores, every process)."""
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
 
 
 async def launch(playwright):
@@ -120,35 +121,32 @@ async def interact(page, control: dict, step: int, timeout_ms: int = 60_000) -> 
              {"kind": "select", "label": ..., "choices": [1, 0]} (pick the options at these
              positions of the drop-down list in turn).
     """
-    start = await page.evaluate("() => { window.__runs = []; return performance.now(); }")
+    now = "() => performance.now()"
     if control["kind"] == "slider":
         sliders = page.locator('[data-testid="stSlider"]')
         if control.get("label"):
             sliders = sliders.filter(has_text=control["label"])
         thumb = sliders.first.locator('input[type="range"]').first  # react-aria's hidden range input
         await thumb.focus()
+        start = await page.evaluate(now)
         await thumb.press("ArrowRight" if step % 2 == 0 else "ArrowLeft")
     else:
         box = page.locator('[data-testid="stSelectbox"]').filter(has_text=control["label"]).first
         await box.click()
         choices = control.get("choices", [1, 0])
-        await page.get_by_role("option").nth(choices[step % len(choices)]).click()
+        option = page.get_by_role("option").nth(choices[step % len(choices)])
+        await option.wait_for()
+        start = await page.evaluate(now)  # from the choice, not from opening the drop-down
+        await option.click()
+    # Done = the app is not running and the DOM has been quiet for QUIET_MS; the time reported is
+    # that of the last DOM change. (A fast rerun or a fragment rerun can finish without the
+    # script-state attribute ever showing "running", so that attribute alone cannot tell.)
     deadline = time.perf_counter() + timeout_ms / 1000
     while time.perf_counter() < deadline:
-        runs = await page.evaluate("() => window.__runs")
-        started = [t for t, state in runs if state == "running"]
-        finished = [t for t, state in runs if state == "notRunning" and started and t >= started[0]]
-        if finished:
-            return (finished[-1] - start) / 1000 if not await _still_running(page) else \
-                await _wait_done(page, start)
-        await asyncio.sleep(0.01)
-    raise TimeoutError("no rerun finished after the interaction")
-
-
-async def _still_running(page) -> bool:
-    return await page.locator(APP).get_attribute("data-test-script-state") == "running"
-
-
-async def _wait_done(page, start: float) -> float:
-    await page.wait_for_selector(DONE, timeout=60_000)
-    return (await page.evaluate("() => performance.now()") - start) / 1000
+        now, last, state = await page.evaluate(
+            "() => [performance.now(), window.__lastMutation,"
+            " document.querySelector('[data-testid=stApp]').getAttribute('data-test-script-state')]")
+        if state == "notRunning" and last > start and now - last > QUIET_MS:
+            return (last - start) / 1000
+        await asyncio.sleep(0.02)
+    raise TimeoutError("the page did not settle after the interaction")
