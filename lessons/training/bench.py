@@ -3,7 +3,7 @@
 Rows: time from pressing Train to the first point (model built, step-0 validation, first step),
 the longest pause between two engine events of the default run (the page can redraw at least
 twice a second only if it stays under 0.5 s), the default run's duration and accuracy, the cost of
-one chart update (the curve frame, both panels' Vega-Lite specs and their JSON), and the CNN
+one chart update (the curve frame, both panels' Vega-Lite specs as JSON and data as Arrow), and the CNN
 training step (FLOPs by FlopCounterMode, measured time).
 """
 from __future__ import annotations
@@ -51,6 +51,8 @@ def training_step_figures(batch_size: int = 32, repeats: int = 20) -> list[dict]
 def compute_figures() -> list[dict]:
     import json
 
+    from streamlit import dataframe_util
+
     from lessons.training import charts, compute
 
     compute.warm_up()  # the server's background warm-up (lessons/warmup.py) does this once per process
@@ -73,7 +75,9 @@ def compute_figures() -> list[dict]:
     frame = compute.curve_frame(run, "step", 0.6)
     marks = compute.annotations(run, "step", 3)
     for metric in ("loss", "accuracy"):
-        json.dumps(charts.curves_spec(frame, marks, metric))  # built and serialized as st.vega_lite_chart does
+        spec, data = charts.curves_spec(frame, marks, metric)
+        json.dumps(spec)  # serialized as st.vega_lite_chart does: the spec as JSON, the data as Arrow
+        dataframe_util.convert_anything_to_arrow_bytes(data)
     redraw = time.perf_counter() - start
 
     rows = [

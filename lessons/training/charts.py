@@ -2,8 +2,11 @@
 
 Pure functions: DataFrames in, charts out (no Streamlit). The curves and the run overlay are
 redrawn on every move of a view control and several times a second while a model trains, so
-they are plain Vega-Lite dicts (about a millisecond to build; the same charts built with Altair
-took 0.1-0.2 s each, most of it schema validation). The after-training figures use Altair.
+they are plain Vega-Lite dicts and a DataFrame, shown with `st.vega_lite_chart(data, spec)`: a few
+milliseconds to build (the same charts built with Altair took 0.1-0.2 s each, mostly schema
+validation), and when only the data changes (smoothing, a training step) the spec stays identical,
+so the browser swaps the data in the existing chart instead of building a new one. The
+after-training figures use Altair.
 """
 from __future__ import annotations
 
@@ -19,13 +22,6 @@ SERIES_COLORS = {"train (raw)": "#9ecae1", "train (smoothed)": "#1f77b4", "train
 MARKER_COLORS = {"checkpoint kept": "#2ca02c", "early stop": "#555555",
                  "overfitting starts": "#9467bd", "diverged": "#d62728"}
 LABEL_LINE_PX = 14  # vertical spacing of the marker labels, so labels of nearby lines do not overlap
-
-
-def _records(frame: pd.DataFrame) -> list[dict]:
-    """Rows as plain Python values (JSON-ready)."""
-    names = list(frame.columns)
-    columns = [frame[name].tolist() for name in names]  # column-wise: iterating rows of string columns is slow
-    return [dict(zip(names, row)) for row in zip(*columns)]
 
 
 def _marker_layers(marks: pd.DataFrame, x_min: float, x_max: float) -> list[dict]:
@@ -53,14 +49,15 @@ def _marker_layers(marks: pd.DataFrame, x_min: float, x_max: float) -> list[dict
 
 
 def curves_spec(frame: pd.DataFrame, marks: pd.DataFrame, metric: str, x_axis: str = "step",
-                log_scale: bool = False, height: int = 300) -> dict:
-    """One panel ("loss" or "accuracy") as a Vega-Lite spec: `frame` from compute.curve_frame,
-    `marks` from compute.annotations (vertical dashed lines with a label)."""
+                log_scale: bool = False, height: int = 300) -> tuple[dict, pd.DataFrame]:
+    """One panel ("loss" or "accuracy"): a Vega-Lite spec and its data (columns x, series, value).
+    `frame` from compute.curve_frame, `marks` from compute.annotations (vertical dashed lines with
+    a label, inlined in the spec)."""
     x_title = "optimizer step" if x_axis == "step" else "epoch"
     log_scale = log_scale and metric == "loss"
     if metric != "loss" and not marks.empty:
         marks = marks[marks.kind != "diverged"]
-    data = frame.loc[frame.metric == metric, ["x", "series", "value"]]
+    data = frame.loc[frame.metric == metric, ["x", "series", "value"]].reset_index(drop=True)
     if log_scale:
         data = data.assign(value=data.value.clip(lower=1e-4))
         y_scale = {"type": "log"}
@@ -88,32 +85,33 @@ def curves_spec(frame: pd.DataFrame, marks: pd.DataFrame, metric: str, x_axis: s
     layers = [lines, points]
     if not marks.empty and not data.empty:
         layers += _marker_layers(marks, float(data.x.min()), float(data.x.max()))
-    return {"$schema": VEGA_LITE_SCHEMA, "title": metric.capitalize(), "height": height,
-            "data": {"values": _records(data)}, "layer": layers,
+    spec = {"$schema": VEGA_LITE_SCHEMA, "title": metric.capitalize(), "height": height, "layer": layers,
             "resolve": {"scale": {"color": "independent"}}}
+    return spec, data
 
 
-def runs_spec(frame: pd.DataFrame, metric: str, height: int = 300, log_scale: bool = False) -> dict:
-    """One line per run (per-epoch `metric`), from compute.runs_frame, as a Vega-Lite spec."""
-    data = frame[["run", "epoch", metric]].dropna()
+def runs_spec(frame: pd.DataFrame, metric: str, height: int = 300,
+              log_scale: bool = False) -> tuple[dict, pd.DataFrame]:
+    """One line per run (per-epoch `metric`), from compute.runs_frame: a Vega-Lite spec and its data."""
+    data = frame[["run", "epoch", metric]].dropna().reset_index(drop=True)
     log_scale = log_scale and "loss" in metric
     if log_scale:
         data = data.assign(**{metric: data[metric].clip(lower=1e-4)})
     title = metric.replace("_", " ")
     return {
-        "$schema": VEGA_LITE_SCHEMA, "height": height, "data": {"values": _records(data)},
+        "$schema": VEGA_LITE_SCHEMA, "height": height,
         "mark": {"type": "line", "point": True},
         "encoding": {
             "x": {"field": "epoch", "type": "quantitative", "title": "epoch"},
             "y": {"field": metric, "type": "quantitative", "title": title,
                   "scale": {"type": "log"} if log_scale else {}, "axis": {"titlePadding": 8}},
             "color": {"field": "run", "type": "nominal", "title": None,
-                      "legend": {"orient": "bottom", "columns": 2, "labelLimit": 400}},
+                      "legend": {"orient": "right", "labelLimit": 320}},  # beside: the plot keeps its height
             "tooltip": [{"field": "run", "type": "nominal"}, {"field": "epoch", "type": "quantitative"},
                         {"field": metric, "type": "quantitative", "format": ".4f"}]},
         # room on the left for the axis title, which Streamlit's padding otherwise cut off
         "padding": {"left": 12, "right": 8, "top": 5, "bottom": 5},
-    }
+    }, data
 
 
 def roc_chart(frame: pd.DataFrame, height: int = 320) -> alt.LayerChart:

@@ -510,7 +510,7 @@ def summarize(run: Run) -> dict[str, Any]:
 
 def confusion(run: Run) -> np.ndarray:
     """Confusion matrix of the final weights on the validation set: rows true, columns predicted."""
-    classes = run.val_probs.shape[1]
+    classes = max(10, run.val_probs.shape[1])  # always the ten digits, as the page reads it
     pairs = np.asarray(run.val_labels) * classes + run.val_probs.argmax(1)  # (M,) true * C + predicted
     return np.bincount(pairs, minlength=classes * classes).reshape(classes, classes)
 

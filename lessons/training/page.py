@@ -5,8 +5,9 @@ charts -> st.*. The session's runs (at most 8) live in st.session_state["trainin
 
 The curves, their view controls (smoothing, x axis, log scale, patience) and the text that reads
 them form a fragment: moving a view control redraws only that part of the page. Nothing at the first
-render imports torch; the server's warm-up calls `compute.warm_up()` (torch, torch._dynamo), so the
-first point after Train arrives in well under a second.
+render imports torch or scikit-learn. torch._dynamo, which the first optimizer step imports (about a
+second), is paid by `compute.warm_up()` in the server's background warm-up (lessons/warmup.py), so
+the first point after Train arrives in well under a second; without it, the first run pays it once.
 """
 from __future__ import annotations
 
@@ -57,9 +58,12 @@ def cached_validation_pixels(dataset: str):
     return compute.validation_pixels(dataset)
 
 
-def show_spec(page: ui.LessonPage, spec: dict, caption: str, key: str | None = None) -> None:
-    """A Vega-Lite dict from charts.py with its caption (what page.chart does for Altair figures)."""
-    st.vega_lite_chart(spec, key=key, width="stretch")
+def show_spec(figure: tuple[dict, object], caption: str, key: str | None = None) -> None:
+    """A (Vega-Lite spec, DataFrame) pair from charts.py with its caption (what page.chart does for
+    Altair figures). The data travels as Arrow beside the spec, so an unchanged spec lets the browser
+    update the data of the chart it already shows."""
+    spec, data = figure
+    st.vega_lite_chart(data, spec, key=key, width="stretch")
     st.caption(caption)
 
 
@@ -95,10 +99,10 @@ def draw_curves(page: ui.LessonPage, slot, run: compute.Run, view: dict, caption
     with slot.container():
         loss_col, acc_col = st.columns(2)
         with loss_col:
-            show_spec(page, charts.curves_spec(frame, marks, "loss", view["x_axis"], view["log_scale"], height),
+            show_spec(charts.curves_spec(frame, marks, "loss", view["x_axis"], view["log_scale"], height),
                       caption)
         with acc_col:
-            show_spec(page, charts.curves_spec(frame, marks, "accuracy", view["x_axis"], False, height),
+            show_spec(charts.curves_spec(frame, marks, "accuracy", view["x_axis"], False, height),
                       "Accuracy: the share of digits classified correctly (1.0 = all).")
 
 
@@ -364,12 +368,12 @@ def runs_section(page: ui.LessonPage, runs: list, presets: dict) -> None:
     metric = page.control(st.selectbox, "compare_metric", "Compare", tuple(METRICS), format_func=METRICS.get)
     if shown:
         frame = compute.runs_frame(shown)
-        show_spec(page, charts.runs_spec(frame, metric, page.chart_height(280)),
+        show_spec(charts.runs_spec(frame, metric, page.chart_height(280)),
                    f"{METRICS[metric].capitalize()} per epoch for this session's runs (at most "
                    f"{compute.MAX_RUNS}; the oldest is dropped).", key=f"{SLUG}._runs_chart")
     else:
         frame = compute.runs_frame(list(presets.values()))
-        show_spec(page, charts.runs_spec(frame, metric, page.chart_height(280)),
+        show_spec(charts.runs_spec(frame, metric, page.chart_height(280)),
                    f"{METRICS[metric].capitalize()} of the precomputed presets. Your runs will appear here "
                    "once you train.", key=f"{SLUG}._runs_chart")
     if not runs:

@@ -128,3 +128,18 @@ def test_presenter_mode_keeps_the_charts():
     at.run()
     assert not at.exception and len(charts(at)) >= 2
     assert "Check yourself" not in at.subheader.values
+
+
+def test_after_training_views_compute_one_at_a_time():
+    at = fresh()
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    for view in ("ROC curves", "Misclassified", "Confusion matrix"):
+        at.session_state["training.after_view"] = view
+        at.run()
+        assert not at.exception
+    at.session_state["training.after_view"] = "Misclassified"
+    at.run()
+    assert at.get("image") and "most confident mistakes" in texts(at)
+    at.session_state["training.after_view"] = "ROC curves"
+    at.run()
+    assert "Lowest AUC: digit" in texts(at)

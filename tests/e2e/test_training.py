@@ -84,3 +84,24 @@ def test_two_students_do_not_see_each_others_runs(browser, app_url):
     finally:
         for p in pages:
             p.context.close()
+
+
+def test_smoothing_redraws_the_curves_without_training_again(open_page):
+    """The view controls live in a fragment that reruns with the arguments of the Train run: moving
+    the smoothing slider after training must redraw the curves, not start a second run."""
+    page = open_page(url({**TINY, "training.epochs": 3}))
+    train(page)
+    wait_for_run(page)
+    run_names = '[data-testid="stTextInput"]'
+    assert page.locator(run_names).count() == 1
+    loss_chart = page.locator(CHART).first.inner_html()
+    slider = page.locator('[data-testid="stSlider"]').filter(has_text="Smoothing").first
+    slider.locator('input[type="range"]').first.focus()
+    for _ in range(5):
+        page.keyboard.press("ArrowLeft")
+    wait_for_run(page)
+    page.wait_for_timeout(500)
+    assert page.locator(run_names).count() == 1  # still one run: the fragment did not train again
+    assert "training.smoothing=0.55" in page.url
+    assert page.locator(CHART).first.inner_html() != loss_chart
+    assert "After 3 epochs" in page.locator("body").inner_text() and exceptions(page) == []

@@ -261,3 +261,70 @@ def test_do_it_yourself_script_runs_and_finds_the_overfitting_point(tmp_path, mo
     assert int(best.group(1)) < 100  # the validation minimum comes before the end...
     assert float(end.group(2)) > float(best.group(2)) + 0.02  # ...and the validation loss rises after it
     assert float(end.group(1)) < 0.01  # while the training loss goes to ~0
+
+
+# ----- what the page draws cheaply ----------------------------------------------------------------
+
+def test_confusion_counts_like_scikit_learn():
+    from sklearn.metrics import confusion_matrix
+
+    rng = np.random.default_rng(0)
+    run = compute.new_run(TINY)
+    run.val_labels = rng.integers(0, 10, 300)
+    run.val_probs = rng.random((300, 10))
+    expected = confusion_matrix(run.val_labels, run.val_probs.argmax(1), labels=list(range(10)))
+    assert np.array_equal(compute.confusion(run), expected)
+
+
+def test_validation_pixels_match_the_training_data(tiny_data):
+    assert np.array_equal(compute.validation_pixels("digits"), tiny_data.val_pixels)
+
+
+def test_curve_specs_are_plain_json_with_labels_inside_the_chart(tiny_run):
+    from lessons.training import charts
+
+    run, _ = tiny_run
+    frame = compute.curve_frame(run, "step", 0.6)
+    marks = pd.DataFrame(dict(x=[1.0, 2.0, float(frame.x.max())], kind=["checkpoint kept", "overfitting starts",
+                                                                         "early stop"],
+                              label=["kept: epoch 1", "overfitting from epoch 1", "stop: epoch 3"]))
+    spec, data = charts.curves_spec(frame, marks, "loss", "step", log_scale=True)
+    json.dumps(spec, allow_nan=False)  # Streamlit sends it as JSON
+    assert spec["layer"][0]["encoding"]["y"]["scale"] == {"type": "log"}
+    assert len(data) == (frame.metric == "loss").sum() and list(data.columns) == ["x", "series", "value"]
+    smoother, _ = charts.curves_spec(compute.curve_frame(run, "step", 0.9), marks, "loss", "step", log_scale=True)
+    assert smoother == spec  # only the data changes with smoothing: the browser keeps its chart
+    labels = spec["layer"][-1]["data"]["values"]
+    side = {row["label"]: row["side"] for row in labels}
+    assert side["stop: epoch 3"] == "right" and side["kept: epoch 1"] == "left"  # no label past the right edge
+    assert len({row["y"] for row in labels}) == 3  # stacked, not on top of each other
+    accuracy, _ = charts.curves_spec(frame, marks, "accuracy")
+    assert accuracy["layer"][0]["encoding"]["y"]["scale"] == {"domain": [0, 1]}
+
+
+def test_runs_spec_has_one_line_per_run(tiny_run):
+    from lessons.training import charts
+
+    runs = [compute.Run(spec=TINY, name=f"run {i}", run_id=i, epochs=tiny_run[0].epochs) for i in range(2)]
+    frame = compute.runs_frame(runs)
+    assert list(frame.columns[:10]) == ["run", "run_id", "epoch", "step", "train_loss", "train_acc", "val_loss",
+                                        "val_acc", "seconds", "status"]
+    spec, data = charts.runs_spec(frame, "val_acc")
+    json.dumps(spec, allow_nan=False)
+    assert set(data.run) == {"run 0", "run 1"} and data.val_acc.notna().all()
+    assert spec["encoding"]["y"]["title"] == "val acc"
+
+
+def test_the_page_opens_without_torch_or_scikit_learn():
+    """The first render stays light: torch, torch._dynamo and scikit-learn load only when needed
+    (training, ROC curves) or in the server's warm-up (compute.warm_up)."""
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom streamlit.testing.v1 import AppTest\n"
+              "at = AppTest.from_string(\"from lessons.registry import get; get('training').render()\","
+              " default_timeout=120)\nat.run()\nassert not at.exception, at.exception\n"
+              "print(sorted(m for m in ('torch', 'sklearn') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"
