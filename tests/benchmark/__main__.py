@@ -20,7 +20,7 @@ from pathlib import Path
 
 from lessons import registry
 from tests.benchmark import browser as web
-from tests.benchmark.report import Row, matmul_gflops, markdown_table
+from tests.benchmark.report import Row, matmul_gflops, markdown_table, with_peer
 
 RESULTS = Path(__file__).with_name("results")
 DEFAULT_CONTROL = {"kind": "slider", "label": None}
@@ -229,6 +229,7 @@ def main() -> None:
         rows += asyncio.run(concurrency_rows(slugs))
     elif not args.no_browser:
         rows += asyncio.run(browser_rows(slugs, args.quick))
+    rows = [with_peer(row) for row in rows]
     machine = f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}"
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     RESULTS.mkdir(exist_ok=True)

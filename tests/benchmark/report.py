@@ -24,6 +24,27 @@ class Row:
         return {**asdict(self), "missed": self.missed}
 
 
+# Peers measured on this machine in a browser (issue #5): TorchCam's own Streamlit demo.
+PEERS = {
+    "first render /activations": ("TorchCam demo", 4.8),  # its best first render (4.8-6.9 s)
+    "/activations warm interaction median": ("TorchCam demo", 0.48),  # compute button to result
+    "/activations warm interaction p95": ("TorchCam demo", 2.42),
+    "activations: ScoreCAM": ("TorchCam demo, no progress shown", 21.0),
+    "server peak memory": ("TorchCam demo after four models", 1660.0),
+}
+
+
+def with_peer(row: "Row") -> "Row":
+    """Note the peer's figure beside ours, and whether we beat it."""
+    for prefix, (peer, value) in PEERS.items():
+        if row.name.startswith(prefix):
+            verdict = "faster" if row.value < value else "NOT better"
+            if row.unit == "MB":
+                verdict = "less" if row.value < value else "NOT less"
+            row.note = "; ".join(filter(None, [row.note, f"{peer}: {value:g} {row.unit}, ours {verdict}"]))
+    return row
+
+
 def matmul_gflops(n: int = 1024, repeats: int = 20) -> float:
     """Achieved fp32 matrix-multiply rate of this machine (the physical reference for efficiency)."""
     import torch
