@@ -34,10 +34,11 @@ MODELS: dict[str, str] = {
     "mobilenet_v3_small": "MobileNetV3-Small (torchvision, untrained)",
     "squeezenet1_1": "SqueezeNet 1.1 (torchvision, untrained)",
     "vit_b_16": "ViT-B/16 (torchvision, untrained)",
-    "builder": "My model (from the builder tab)",
+    "builder": "My model (from the Model builder view)",
 }
 ZOO_MODELS = ("digits_cnn", "digits_mlp", "efficientnet_lite0", "minilm")
 TORCHVISION_MODELS = ("resnet18", "resnet50", "vgg11", "mobilenet_v3_small", "squeezenet1_1", "vit_b_16")
+CPU_TRACED = ("digits_cnn", "digits_mlp")  # small enough to build with values (see trace_device)
 MINILM_EXAMPLE_TOKENS = 12  # length T of the token-id input (1, T) used to trace MiniLM
 BYTES_PER_VALUE = 4  # float32
 
@@ -54,10 +55,24 @@ class ModelSpec:
     trained: bool
 
 
-def build_model(name: str, stack: str = builder.DEFAULT_STACK, input_shape: str = "1x28x28") -> ModelSpec:
-    """The architecture `name` on the meta device (for "builder": the stack; raises ValueError on an error)."""
+def trace_device(name: str) -> str:
+    """Where to build `name` for tracing: "cpu" for the course's two tiny digit models, "meta" otherwise.
+
+    Shapes and counts are the same on either device. The first meta-device forward pass in a process
+    imports parts of PyTorch's compiler (torch._dynamo, sympy: 2-4 s); building the digit models with
+    values costs under a millisecond, so the page's default view needs no meta device at all.
+    """
+    return "cpu" if name in CPU_TRACED else "meta"
+
+
+def build_model(name: str, stack: str = builder.DEFAULT_STACK, input_shape: str = "1x28x28",
+                device: str = "meta") -> ModelSpec:
+    """The architecture `name` on the meta device (for "builder": the stack; raises ValueError on an error).
+
+    device="cpu" builds it with (untrained, freshly initialised) values instead: only for small models.
+    """
     image = None
-    with torch.device("meta"):
+    with torch.device(device):
         if name == "digits_cnn":
             from models.digits import DigitsCNN
             model, image = DigitsCNN(), (1, 28, 28)
@@ -82,11 +97,11 @@ def build_model(name: str, stack: str = builder.DEFAULT_STACK, input_shape: str 
         model, image = builder.to_module(stack_result), stack_result.input_shape
     model.eval()
     if image is not None:
-        inputs = (torch.empty(1, *image, device="meta"),)  # (1, C, H, W)
+        inputs = (torch.zeros(1, *image, device=device),)  # (1, C, H, W)
         text = f"images {(1, *image)}"
     else:
-        ids = torch.zeros(1, MINILM_EXAMPLE_TOKENS, dtype=torch.long, device="meta")  # (1, T) token ids
-        mask = torch.ones(1, MINILM_EXAMPLE_TOKENS, dtype=torch.bool, device="meta")  # (1, T)
+        ids = torch.zeros(1, MINILM_EXAMPLE_TOKENS, dtype=torch.long, device=device)  # (1, T) token ids
+        mask = torch.ones(1, MINILM_EXAMPLE_TOKENS, dtype=torch.bool, device=device)  # (1, T)
         inputs, text = (ids, mask), f"token ids (1, {MINILM_EXAMPLE_TOKENS}) and a mask (1, {MINILM_EXAMPLE_TOKENS})"
     return ModelSpec(name, MODELS[name].split(" (")[0], model, inputs, text, name in ZOO_MODELS)
 

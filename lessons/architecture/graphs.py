@@ -71,11 +71,12 @@ def _shapes(shapes: list) -> str:
 
 
 def layer_diagram(spec: ModelSpec, depth: int = 2, direction: str = "top-down", roll: bool = True) -> LayerDiagram:
-    """Trace `spec.model` with torchview on the meta device and return the relabelled diagram."""
+    """Trace `spec.model` with torchview on its inputs' device (meta or cpu) and return the relabelled diagram."""
     from torchview import draw_graph
     from torchview.computation_node import FunctionNode, ModuleNode, TensorNode
 
-    graph = draw_graph(spec.model, input_data=list(spec.inputs), depth=depth, device="meta",
+    device = spec.inputs[0].device.type  # "meta" (shapes only) or "cpu" (the tiny digit models)
+    graph = draw_graph(spec.model, input_data=list(spec.inputs), depth=depth, device=device,
                        roll=True, expand_nested=False, hide_inner_tensors=True, hide_module_functions=True)
     modules = {id(m): (n, m) for n, m in spec.model.named_modules()}
     boxes: dict[int, Box] = {}

@@ -1,7 +1,8 @@
 """Model architecture: layer diagram, autograd graph, parameter table, one layer, builder, compare, neurons.
 
 Thin page: widgets -> cached wrappers (plain values in) -> compute/graphs/neurons -> charts -> st.*.
-Only the open tab computes anything (tabs bound to the URL track which one is open).
+Only the open view is drawn and computed: a segmented control bound to the URL picks it. Its controls keep
+their values while another view is open (Streamlit keeps a bound widget's value when it is not drawn).
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from lessons import ui
 from lessons.architecture import builder, charts, compute, graphs, neurons
@@ -38,7 +40,7 @@ DEFAULTS = {
 
 @st.cache_data(max_entries=64, show_spinner="Tracing the model…")
 def diagram(name: str, depth: int, direction: str, roll: bool, stack: str, input_shape: str) -> dict:
-    spec = compute.build_model(name, stack, input_shape)
+    spec = compute.build_model(name, stack, input_shape, device=compute.trace_device(name))
     d = graphs.layer_diagram(spec, depth, direction, roll)
     return {"dot": d.dot, "boxes": len(d.boxes), "merges": [b.type_name for b in d.merge_boxes],
             "rolled": [(b.type_name, b.repeats, b.names[0], b.names[-1]) for b in d.rolled_boxes],
@@ -47,7 +49,8 @@ def diagram(name: str, depth: int, direction: str, roll: bool, stack: str, input
 
 @st.cache_data(max_entries=32, show_spinner="Building the autograd graph…")
 def autograd(name: str, show_saved: bool, stack: str, input_shape: str) -> dict:
-    g = graphs.autograd_graph(compute.build_model(name, stack, input_shape), show_saved)
+    g = graphs.autograd_graph(compute.build_model(name, stack, input_shape, device=compute.trace_device(name)),
+                              show_saved)
     return {"dot": g.dot, "counts": g.counts, "parameter_tensors": g.parameter_tensors}
 
 
@@ -101,38 +104,29 @@ def mlp_pictures(digit: int, per_neuron: int, seed: int) -> dict:
 # ----- the page -------------------------------------------------------------------------------------
 
 def render() -> None:
-    import time as _t
-    _s = _t.perf_counter()
-    try:
-        _render()
-    finally:
-        with open("/tmp/arch_runs.log", "a") as _f:
-            _f.write(f"{_t.perf_counter() - _s:.3f}\n")
-
-
-def _render() -> None:
     page = ui.LessonPage(SLUG, "Model architecture", DEFAULTS)
     page.header(
         "Before you train a model, or when you pick one up, you want to know what it is: how an input "
         "flows from layer to layer, what shape the data has in between, where the parameters (and the "
-        "memory and compute) are, and which blocks repeat. Every model here is traced on PyTorch's *meta* "
-        "device: shapes without values, so even a 133-million-parameter network costs nothing to inspect.",
+        "memory and compute) are, and which blocks repeat. Every model here but the two tiny digit models "
+        "is traced on PyTorch's *meta* device: shapes without values, so even a 133-million-parameter network "
+        "costs nothing to inspect.",
         ["Read a layer diagram: shapes between layers, parameters per box, repeated blocks.",
          "Tell the autograd graph's boxes apart (parameters, backward operations, saved tensors, the loss).",
          "Work out a layer's parameter count and output shape by hand, and check it.",
          "Spot where a model keeps its parameters and what a residual connection looks like."],
         phases=["Before training"],
     )
-    _model_picker(page)
-    tabs = page.control(st.tabs, "view", list(VIEWS))
+    stack_slot = _model_picker(page)
+    view = page.control(st.segmented_control, "view", "View", list(VIEWS), required=True,
+                        label_visibility="collapsed")
+    if view != "Model builder":  # the builder view draws these itself
+        with stack_slot.expander("My model: the builder's layer stack", expanded=page.value("model") == "builder"):
+            _stack_controls(page)
     result: dict = {"model": page.value("model"), "depth": page.value("depth")}
-    sentences: list[str] = []
-    views = dict(zip(VIEWS, tabs))
     drawers = {"Layer diagram": _layer_diagram, "Autograd graph": _autograd_graph, "Parameter table": _table,
                "One layer": _one_layer, "Model builder": _builder, "Compare": _compare, "Neurons": _neurons}
-    for view, tab in views.items():
-        with tab:  # controls are drawn in every tab (their state and share link persist); work only in the open one
-            sentences += drawers[view](page, result, tab.open is not False)
+    sentences = drawers[view](page, result)
     page.what_you_see(sentences or ["Pick a view above."])
     page.try_this(_experiments(), result)
     page.quiz(_quiz())
@@ -160,7 +154,8 @@ def _render() -> None:
     ])
 
 
-def _model_picker(page: ui.LessonPage) -> None:
+def _model_picker(page: ui.LessonPage) -> DeltaGenerator:
+    """Model and depth; returns a slot under the model for the builder's stack (filled once the view is known)."""
     left, right = st.columns([3, 2])
     page.control(left.selectbox, "model", "Model", list(compute.MODELS), on_change=_reset_layer, args=(page,),
                  help="Used by the diagram, autograd graph, table and one-layer views. Untrained torchvision "
@@ -168,6 +163,16 @@ def _model_picker(page: ui.LessonPage) -> None:
     left.caption(compute.MODELS[page.value("model")])
     page.control(right.segmented_control, "depth", "Depth (how far nested modules are opened)", DEPTHS, required=True,
                  help="1 shows the model's direct children; deeper opens the blocks inside them.")
+    return left.container()
+
+
+def _stack_controls(page: ui.LessonPage) -> None:
+    """The builder's input shape and layer stack. Drawn on every view (in the builder, or under the model
+    picker), so "My model" and its share link work everywhere."""
+    page.control(st.selectbox, "input_shape", "Input (channels x height x width)", list(builder.INPUT_SHAPES))
+    page.control(st.text_input, "stack", "Layer stack (part of the share link)",
+                 help="conv:OUT:K:S:P, pool:K, bn, relu, dropout:PERCENT, flatten, linear:OUT or "
+                      "linear:OUT:IN (IN written by hand), separated by commas.")
 
 
 def _first(default: str, options: list[str]) -> list[str]:
@@ -196,19 +201,19 @@ def _builder_broken(page: ui.LessonPage) -> bool:
         return False
     built = builder.build_stack(*_stack_args(page))
     if not built.ok:
-        st.warning(f"Your model in the builder tab has an error ({built.error.layer}): fix it there first.")
+        st.warning(f"Your model in the Model builder view has an error ({built.error.layer}): fix it there first.")
     return not built.ok
 
 
 # ----- views ----------------------------------------------------------------------------------------
 
-def _layer_diagram(page: ui.LessonPage, result: dict, open_: bool) -> list[str]:
+def _layer_diagram(page: ui.LessonPage, result: dict) -> list[str]:
     controls, picture = st.columns([1, 3])
     page.control(controls.radio, "direction", "Direction", list(graphs.DIRECTIONS))
     page.control(controls.toggle, "unroll", "Show repeated blocks one by one",
                  help="Off: runs of identical blocks (same type, parameters and shapes) are rolled into one box "
                       "\u201c\u00d7 N\u201d.")
-    if not open_ or _builder_broken(page):
+    if _builder_broken(page):
         return []
     d = diagram(page.value("model"), page.value("depth"), page.value("direction"), not page.value("unroll"),
                 *_stack_args(page))
@@ -233,10 +238,10 @@ def _layer_diagram(page: ui.LessonPage, result: dict, open_: bool) -> list[str]:
     return out
 
 
-def _autograd_graph(page: ui.LessonPage, result: dict, open_: bool) -> list[str]:
+def _autograd_graph(page: ui.LessonPage, result: dict) -> list[str]:
     controls, picture = st.columns([1, 3])
     page.control(controls.toggle, "show_saved", "show_saved", help="Also draw the tensors the forward pass saves for backward.")
-    if not open_ or _builder_broken(page):
+    if _builder_broken(page):
         return []
     g = autograd(page.value("model"), page.value("show_saved"), *_stack_args(page))
     counts = g["counts"]
@@ -268,10 +273,10 @@ def _autograd_graph(page: ui.LessonPage, result: dict, open_: bool) -> list[str]
                if page.value("show_saved") else " Switch show_saved on to see the tensors kept for backward.")]
 
 
-def _table(page: ui.LessonPage, result: dict, open_: bool) -> list[str]:
+def _table(page: ui.LessonPage, result: dict) -> list[str]:
     cols = st.columns([1, 1, 1, 1.5])
     page.control(cols[3].segmented_control, "batch", "Batch size", BATCH_SIZES, required=True)
-    if not open_ or _builder_broken(page):
+    if _builder_broken(page):
         return []
     frame, totals = table(page.value("model"), page.value("depth"), page.value("batch"), *_stack_args(page))
     cols[0].metric("Parameters", f"{totals['parameters']:,}")
@@ -296,7 +301,7 @@ def _table(page: ui.LessonPage, result: dict, open_: bool) -> list[str]:
     return out
 
 
-def _one_layer(page: ui.LessonPage, result: dict, open_: bool) -> list[str]:
+def _one_layer(page: ui.LessonPage, result: dict) -> list[str]:
     choices = layer_choices(page.value("model"), *_stack_args(page))
     if choices and page.value("layer") not in choices:
         page.set_values({"layer": choices[0]})
@@ -305,7 +310,7 @@ def _one_layer(page: ui.LessonPage, result: dict, open_: bool) -> list[str]:
         if choices:
             page.control(st.selectbox, "layer", "Layer", choices)
         page.control(st.number_input, "seed", "Seed (initialisation of untrained layers)", 0, 10_000)
-    if not open_ or _builder_broken(page) or not choices:
+    if _builder_broken(page) or not choices:
         return []
     with controls:
         info = layer_info(page.value("model"), page.value("layer"), page.value("seed"), *_stack_args(page))
@@ -356,13 +361,10 @@ def _remove_layer(page: ui.LessonPage, index_key: str) -> None:
     page.set_values({"stack": ",".join(items)})
 
 
-def _builder(page: ui.LessonPage, result: dict, open_: bool) -> list[str]:
+def _builder(page: ui.LessonPage, result: dict) -> list[str]:
     left, right = st.columns([2, 3])
     with left:
-        page.control(st.selectbox, "input_shape", "Input (channels x height x width)", list(builder.INPUT_SHAPES))
-        page.control(st.text_input, "stack", "Layer stack (part of the share link)",
-                     help="conv:OUT:K:S:P, pool:K, bn, relu, dropout:PERCENT, flatten, linear:OUT or "
-                          "linear:OUT:IN (IN written by hand), separated by commas.")
+        _stack_controls(page)
         with st.container(border=True):
             kind = st.selectbox("Add a layer", builder.LAYER_KINDS, format_func=builder.LAYER_TITLES.get,
                                 key=f"{SLUG}._add_kind")
@@ -388,8 +390,6 @@ def _builder(page: ui.LessonPage, result: dict, open_: bool) -> list[str]:
                 b2.button("Remove", on_click=_remove_layer, args=(page, index_key), key=f"{SLUG}._remove",
                           icon=":material/delete:")
         _conv_shape_checker()
-    if not open_:
-        return []
     built = builder.build_stack(*_stack_args(page))
     result["builder_rows"] = [(r.layer, r.output_shape) for r in built.rows]
     result["builder_error"] = built.error.layer if built.error else None
@@ -398,7 +398,7 @@ def _builder(page: ui.LessonPage, result: dict, open_: bool) -> list[str]:
             st.dataframe(pd.DataFrame([{"#": r.index, "layer": r.layer, "input": _dims(r.input_shape),
                                         "output": _dims(r.output_shape), "parameters": r.parameters,
                                         "how the count comes about": r.formula} for r in built.rows]),
-                         hide_index=True, column_config={"how the count comes about": st.column_config.TextColumn(width="large")})
+                         hide_index=True, column_config={"how the count comes about": st.column_config.TextColumn(width="medium")})
         if not built.ok:
             st.error(f"**{built.error.layer}**: {built.error.message}", icon=":material/error:")
             return [f"The stack stops at {built.error.layer}: {built.error.message}"]
@@ -436,16 +436,14 @@ def _conv_shape_checker() -> None:
 
 # ----- compare, neurons ----------------------------------------------------------------------------------
 
-def _compare(page: ui.LessonPage, result: dict, open_: bool) -> list[str]:
+def _compare(page: ui.LessonPage, result: dict) -> list[str]:
     c1, c2 = st.columns(2)
     names = [n for n in compute.MODELS]
     for column, name in ((c1, "model_a"), (c2, "model_b")):  # the default first: see _first
         page.control(column.selectbox, name, f"Model {name[-1].upper()}", _first(DEFAULTS[name], names))
     a, b = page.value("model_a"), page.value("model_b")
-    if not open_:
-        return []
     if "builder" in (a, b) and not builder.build_stack(*_stack_args(page)).ok:
-        st.warning("Your model in the builder tab has an error: fix it there first.")
+        st.warning("Your model in the Model builder view has an error: fix it there first.")
         return []
     frame = comparison(a, b, *_stack_args(page))
     st.dataframe(frame.astype(str), width="stretch")
@@ -467,15 +465,13 @@ def _compare(page: ui.LessonPage, result: dict, open_: bool) -> list[str]:
             f"{frame.loc['largest layer' + chr(39) + 's share', tb]}."]
 
 
-def _neurons(page: ui.LessonPage, result: dict, open_: bool) -> list[str]:
+def _neurons(page: ui.LessonPage, result: dict) -> list[str]:
     c = st.columns(4)
     page.control(c[0].slider, "digit", "Held-out digit #", 0, 99)
     page.control(c[1].segmented_control, "per_neuron", "Input lines per hidden-1 neuron", PER_NEURON, required=True,
                  help="784 inputs are too many to draw: each first-layer neuron shows its strongest connections.")
     page.control(c[2].selectbox, "neuron", "Selected neuron", list(NEURON_CHOICES))
     page.control(c[3].number_input, "mlp_seed", "Seed of the untrained MLP", 0, 10_000)
-    if not open_:
-        return []
     p = mlp_pictures(page.value("digit"), page.value("per_neuron"), page.value("mlp_seed"))
     layer_name, index = page.value("neuron").rsplit(" #", 1)
     layer, index = neurons.LAYER_NAMES.index(layer_name), int(index)
@@ -525,19 +521,19 @@ def _experiments() -> list[ui.Experiment]:
     def conv_check(r):
         rows = r.get("builder_rows") or []
         if not rows:
-            return False, "Open the Model builder tab to see the result."
+            return False, "Open the Model builder view to see the result."
         shape = rows[0][1]
         return shape[1:] == (12, 12), f"The builder says {rows[0][0]} turns 1x28x28 into {shape}."
 
     def vgg_check(r):
         if "fc_share" not in r:
-            return False, "Open the Parameter table tab to see the result."
+            return False, "Open the Parameter table view to see the result."
         return r["model"] == "vgg11" and r["fc_share"] > 0.85, \
             f"The fully connected layers hold {100 * r['fc_share']:.1f} % of this model's parameters."
 
     def residual_check(r):
         if "merges" not in r:
-            return False, "Open the Layer diagram tab to see the result."
+            return False, "Open the Layer diagram view to see the result."
         return r["model"] == "resnet18" and r["merges"] > 0, \
             f"{r['merges']} boxes receive two arrows in this diagram (VGG-11 at any depth has none)."
 

@@ -157,6 +157,31 @@ def test_share_link_sets_the_controls():
     assert at.session_state["architecture.stack"] == "flatten,linear:3"
 
 
+def test_share_link_opens_the_builder_view():
+    at = run(query={"architecture.view": "Model builder", "architecture.stack": "flatten,linear:3"})
+    assert buttons(at, "view").value == "Model builder"
+    assert at.text_input(key="architecture.stack").value == "flatten,linear:3"
+    assert "turns 1 × 28 × 28 into 3 with 2,355 parameters" in text(at)
+
+
+def test_only_the_open_view_is_drawn_and_controls_keep_their_values():
+    at = run()
+    assert at.get("toggle")[0].key == "architecture.unroll" and len(at.get("toggle")) == 1  # no show_saved
+    at.radio(key="architecture.direction").set_value("left-right").run()
+    buttons(at, "view").set_value("Neurons").run()
+    assert not at.exception
+    assert [r for r in at.radio if r.key == "architecture.direction"] == [] and graphviz(at) == []
+    buttons(at, "view").set_value("Layer diagram").run()
+    assert at.radio(key="architecture.direction").value == "left-right"
+    assert "rankdir=LR" in graphviz(at)[0].proto.spec
+
+
+def test_my_model_stack_can_be_edited_from_another_view():
+    at = run("Parameter table", model="builder")
+    at.text_input(key="architecture.stack").input("flatten,linear:3").run()
+    assert not at.exception and "My model has 2,355 parameters" in text(at)
+
+
 @pytest.mark.parametrize("key, prediction, view, expected", [
     ("residual", "yes: the add at the end of each block", "Layer diagram", "8 boxes receive two arrows"),
     ("vgg", "the fully connected layers", "Parameter table", "hold 93.1 % of this model's parameters"),

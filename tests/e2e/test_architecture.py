@@ -22,15 +22,17 @@ def test_layer_diagram_draws_and_direction_changes_it(open_page):
     assert exceptions(page) == []
 
 
-def test_every_tab_renders_without_exceptions(open_page):
+def test_every_view_renders_without_exceptions(open_page):
     page = open_page("architecture")
-    for tab in ("Autograd graph", "Parameter table", "One layer", "Model builder", "Compare", "Neurons"):
-        page.get_by_role("tab", name=tab).click()
+    views = page.get_by_role("radiogroup", name="View")  # the segmented control that picks the view
+    for view in ("Autograd graph", "Parameter table", "One layer", "Model builder", "Compare", "Neurons"):
+        views.get_by_role("radio", name=view, exact=True).click()
         wait_for_run(page)
-        assert exceptions(page) == [], tab
+        assert exceptions(page) == [], view
+        assert "architecture.view=" + view.replace(" ", "+") in page.url  # the share link follows
         charts = page.locator('[data-testid="stGraphVizChart"], [data-testid="stVegaLiteChart"]')
         charts.first.wait_for(timeout=60_000)
-        assert charts.count() >= 1, tab
+        assert charts.count() >= 1, view
 
 
 def test_builder_shape_mismatch_is_explained(open_page):

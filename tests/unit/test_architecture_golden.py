@@ -46,3 +46,16 @@ def test_layer_diagram_matches_golden(model, depth, direction, roll):
 def test_autograd_graph_matches_golden(show_saved):
     dot = graphs.autograd_graph(compute.build_model("digits_cnn"), show_saved).dot
     check_golden(f"digits_cnn_autograd{'_saved' if show_saved else ''}.dot", dot)
+
+
+@pytest.mark.parametrize("name", compute.CPU_TRACED)
+def test_cpu_trace_of_the_digit_models_matches_the_meta_trace(name):
+    """The page traces the two digit models on the CPU (no meta-device imports on its first view):
+    the diagrams and autograd graphs must be the very ones the meta device gives."""
+    assert compute.trace_device(name) == "cpu" and compute.trace_device("resnet18") == "meta"
+    meta, cpu = compute.build_model(name), compute.build_model(name, device="cpu")
+    assert all(p.is_meta for p in meta.model.parameters()) and not any(p.is_meta for p in cpu.model.parameters())
+    for depth, direction in ((1, "left-right"), (2, "top-down")):
+        assert graphs.layer_diagram(cpu, depth, direction).dot == graphs.layer_diagram(meta, depth, direction).dot
+    for saved in (False, True):
+        assert graphs.autograd_graph(cpu, saved).dot == graphs.autograd_graph(meta, saved).dot
