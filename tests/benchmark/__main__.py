@@ -173,7 +173,8 @@ def lesson_compute_rows(slugs: list[str], peak_gflops: float) -> list[Row]:
             kernel = fig["name"][:-8] if fig["name"].endswith(" seconds") else None
             if kernel in flops and fig["value"] > 0:
                 achieved = flops[kernel] / fig["value"] / 1e9
-                rows.append(Row(f"{slug}: {kernel} achieved GFLOP/s / matmul peak", achieved / peak_gflops,
+                label = kernel if kernel.startswith(slug) else f"{slug}: {kernel}"
+                rows.append(Row(f"{label} achieved GFLOP/s / matmul peak", achieved / peak_gflops,
                                 "ratio", None, better="higher", note=f"{achieved:.1f} GFLOP/s"))
     return rows
 
