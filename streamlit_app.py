@@ -28,5 +28,6 @@ for phase, phase_title in registry.PHASES.items():
 
 page = st.navigation(sections)
 ui.presenter_toggle()
+warmup.wait_until_warm()  # never import in parallel with the warm-up thread
 page.run()
 warmup.start()  # after the page, so the first page a student opens does not wait for it

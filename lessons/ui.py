@@ -16,6 +16,8 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from lessons import warmup
+
 PRESENTER_KEY = "presenter"
 
 
@@ -114,6 +116,7 @@ class LessonPage:
         default=): a bound widget leaves its default out of the URL and reads a missing parameter
         as that default, so both must agree for every share link to reproduce the page.
         """
+        warmup.wait_until_warm()  # fragment reruns skip the router's wait: every control waits too
         if name in self.defaults:
             kwargs.setdefault("bind", "query-params")
             kwargs.update(_widget_default(widget, self.defaults[name], args, kwargs))

@@ -13,6 +13,7 @@ import threading
 import time
 
 _started = threading.Event()  # process-wide and not per student: it only records that warm-up began
+_finished = threading.Event()
 DELAY_SECONDS = 1.0
 MODULES = ("torch", "torchvision", "pandas", "altair", "models.zoo", "pytorch_grad_cam")
 MODELS = ("digits_cnn", "efficientnet_lite0")
@@ -20,6 +21,13 @@ LESSON_WARMERS = ("lessons.architecture.graphs", "lessons.training.compute")  # 
 
 
 def _warm() -> None:
+    try:
+        _warm_everything()
+    finally:
+        _finished.set()
+
+
+def _warm_everything() -> None:
     time.sleep(DELAY_SECONDS)  # let the first page reach the browser before the imports take the CPU
     log = logging.getLogger(__name__)
     for name in MODULES:
@@ -42,6 +50,16 @@ def _warm() -> None:
     # the chart libraries in memory that took ~200 ms of each interaction (measured). What is alive
     # now lives for the whole process, so move it out of the collector's way.
     gc.freeze()
+
+
+def wait_until_warm(timeout: float = 60.0) -> None:
+    """Block while the background warm-up runs (a no-op before it starts and after it ends).
+
+    Two threads importing the same large packages for the first time (torch._dynamo, sympy,
+    pytorch_grad_cam...) can deadlock or see half-initialised modules; script runs wait instead.
+    """
+    if _started.is_set():
+        _finished.wait(timeout)
 
 
 def start() -> None:

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+SERVER_LOG = Path(os.environ.get("E2E_SERVER_LOG", "/tmp/e2e_streamlit_server.log"))
 RUN_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
@@ -32,7 +33,7 @@ def start_server(port: int) -> subprocess.Popen:
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(SERVER_LOG, "wb"))  # read it when a test fails
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
