@@ -53,7 +53,7 @@ def compute_figures() -> list[dict]:
 
     from streamlit import dataframe_util
 
-    from lessons.training import charts, compute
+    from lessons.training import charts, compute, curves
 
     compute.warm_up()  # the server's background warm-up (lessons/warmup.py) does this once per process
     spec = compute.RunSpec()
@@ -72,8 +72,8 @@ def compute_figures() -> list[dict]:
     total = time.perf_counter() - start
 
     start = time.perf_counter()
-    frame = compute.curve_frame(run, "step", 0.6)
-    marks = compute.annotations(run, "step", 3)
+    frame = curves.curve_frame(run, "step", 0.6)
+    marks = curves.annotations(run, "step", 3)
     for metric in ("loss", "accuracy"):
         spec, data = charts.curves_spec(frame, marks, metric)
         json.dumps(spec)  # serialized as st.vega_lite_chart does: the spec as JSON, the data as Arrow

@@ -12,7 +12,8 @@ import json
 import time
 from pathlib import Path
 
-from lessons.training.compute import PRESETS, run_to_json, train_to_end
+from lessons.training.compute import PRESETS, train_to_end
+from lessons.training.run_store import run_to_json
 
 PRESET_FILE = Path(__file__).with_name("preset_curves.json")
 

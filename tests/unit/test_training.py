@@ -1,5 +1,6 @@
-"""Unit tests for lessons/training/compute.py: hand-checkable answers on tiny inputs, a tiny
-seeded training run, and the committed preset file against a fresh run."""
+"""Unit tests for lessons/training/compute.py and its siblings (curves, evaluation, run_store):
+hand-checkable answers on tiny inputs, a tiny seeded training run, and the committed preset file
+against a fresh run."""
 import json
 import math
 
@@ -8,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from lessons.training import compute
+from lessons.training import compute, curves, evaluation, run_store
 from lessons.training.precompute import PRESET_FILE
 
 TINY = compute.RunSpec(dataset="digits", train_size=100, model="mlp", width=32, depth=1, dropout=0.0,
@@ -37,32 +38,32 @@ def tiny_run(tiny_data):
 # ----- smoothing, early stopping, overfitting ---------------------------------------------------
 
 def test_ema_with_bias_correction_by_hand():
-    assert compute.ema_smooth([1.0, 2.0], 0.5) == pytest.approx([1.0, 1.25 / 0.75])
-    assert compute.ema_smooth([3.0] * 5, 0.9) == pytest.approx([3.0] * 5)  # no pull towards 0
-    assert compute.ema_smooth([1.0, 5.0], 0.0) == pytest.approx([1.0, 5.0])
-    out = compute.ema_smooth([1.0, float("nan"), 1.0], 0.5)
+    assert curves.ema_smooth([1.0, 2.0], 0.5) == pytest.approx([1.0, 1.25 / 0.75])
+    assert curves.ema_smooth([3.0] * 5, 0.9) == pytest.approx([3.0] * 5)  # no pull towards 0
+    assert curves.ema_smooth([1.0, 5.0], 0.0) == pytest.approx([1.0, 5.0])
+    out = curves.ema_smooth([1.0, float("nan"), 1.0], 0.5)
     assert math.isnan(out[1]) and out[2] == pytest.approx(1.0)
     with pytest.raises(ValueError):
-        compute.ema_smooth([1.0], 1.0)
+        curves.ema_smooth([1.0], 1.0)
 
 
 def test_early_stopping_by_hand():
     frame = epochs([1.0, 0.8, 0.9, 0.85, 0.95, 0.7])
-    stop = compute.early_stopping(frame, patience=2)
+    stop = curves.early_stopping(frame, patience=2)
     assert (stop["best_epoch"], stop["stop_epoch"], stop["epochs_saved"]) == (2, 4, 2)
     assert stop["best_val_loss"] == pytest.approx(0.8) and stop["stop_step"] == 40
-    late = compute.early_stopping(frame, patience=5)
+    late = curves.early_stopping(frame, patience=5)
     assert late["stop_epoch"] is None and late["best_epoch"] == 6
-    assert compute.early_stopping(epochs([float("nan")] * 3), 2) is None
+    assert curves.early_stopping(epochs([float("nan")] * 3), 2) is None
 
 
 def test_overfitting_onset_by_hand():
-    onset = compute.overfitting_onset(epochs([1.0, 0.6, 0.5, 0.7, 0.9]))
+    onset = curves.overfitting_onset(epochs([1.0, 0.6, 0.5, 0.7, 0.9]))
     assert onset["epoch"] == 3 and onset["val_loss_end"] == pytest.approx(0.9)
-    assert compute.overfitting_onset(epochs([1.0, 0.8, 0.6, 0.5])) is None  # still falling
-    assert compute.overfitting_onset(epochs([1.0, 0.5, 0.505])) is None  # a wiggle, not a rise
+    assert curves.overfitting_onset(epochs([1.0, 0.8, 0.6, 0.5])) is None  # still falling
+    assert curves.overfitting_onset(epochs([1.0, 0.5, 0.505])) is None  # a wiggle, not a rise
     rising_train = [0.5, 0.4, 0.3, 0.6, 0.9]
-    assert compute.overfitting_onset(epochs([1.0, 0.6, 0.5, 0.7, 0.9], rising_train)) is None
+    assert curves.overfitting_onset(epochs([1.0, 0.6, 0.5, 0.7, 0.9], rising_train)) is None
 
 
 # ----- data and models --------------------------------------------------------------------------
@@ -127,12 +128,12 @@ def test_long_epochs_get_validation_checks_inside():
 
 def test_curve_frame_step_and_epoch(tiny_run):
     run, _ = tiny_run
-    steps = compute.curve_frame(run, "step", 0.6)
+    steps = curves.curve_frame(run, "step", 0.6)
     assert set(steps.series) == {"train (raw)", "train (smoothed)", "validation"}
     assert set(steps.metric) == {"loss", "accuracy"} and steps.value.notna().all()
-    raw = compute.curve_frame(run, "step", 0.0)
+    raw = curves.curve_frame(run, "step", 0.0)
     assert "train (smoothed)" not in set(raw.series)
-    per_epoch = compute.curve_frame(run, "epoch")
+    per_epoch = curves.curve_frame(run, "epoch")
     val = per_epoch[(per_epoch.series == "validation") & (per_epoch.metric == "loss")]
     assert val.x.tolist() == [0, 1, 2, 3]
 
@@ -143,9 +144,9 @@ def test_divergence_is_recorded_not_raised(tiny_data):
     run = compute.train_to_end(spec, tiny_data)
     assert run.status == "diverged" and run.diverged["step"] <= 20
     assert run.val_probs is None
-    frame = compute.curve_frame(run, "step")
+    frame = curves.curve_frame(run, "step")
     assert np.isfinite(frame.value).all()
-    marks = compute.annotations(run, "step", 3)
+    marks = curves.annotations(run, "step", 3)
     assert "diverged" in set(marks.kind) and marks[marks.kind == "diverged"].x.iloc[0] == run.diverged["step"]
 
 
@@ -160,11 +161,11 @@ def hand_run():
 
 def test_confusion_roc_misclassified_by_hand():
     run = hand_run()
-    matrix = compute.confusion(run)
+    matrix = evaluation.confusion(run)
     assert matrix[1, 0] == 1 and matrix[1, 1] == 1 and matrix.trace() == 3
-    wrong = compute.misclassified(run)
+    wrong = evaluation.misclassified(run)
     assert wrong.to_dict("records") == [dict(index=2, true=1, predicted=0, confidence=0.9)]
-    roc = compute.roc_curves(run)
+    roc = evaluation.roc_curves(run)
     assert set(roc.digit) == {"0", "1", "2"}
     assert roc[roc.digit == "2"].auc.iloc[0] == pytest.approx(1.0)
     # digit 1: positives score 0.8 and 0.05, negatives 0.05 and 0.1 -> (2 + 0.5 + 0) / 4 pairs
@@ -174,30 +175,30 @@ def test_confusion_roc_misclassified_by_hand():
 def test_runs_keep_at_most_eight_and_export_csv(tiny_run):
     runs = []
     for i in range(10):
-        compute.add_run(runs, compute.Run(spec=TINY, name=f"run {i}", run_id=i, epochs=tiny_run[0].epochs))
+        run_store.add_run(runs, compute.Run(spec=TINY, name=f"run {i}", run_id=i, epochs=tiny_run[0].epochs))
     assert [r.run_id for r in runs] == list(range(2, 10))
-    csv = compute.runs_csv(runs)
+    csv = run_store.runs_csv(runs)
     frame = pd.read_csv(__import__("io").StringIO(csv))
     assert len(frame) == 8 * 3 and {"run", "epoch", "val_loss", "lr", "optimizer"} <= set(frame.columns)
 
 
 def test_json_round_trip_keeps_curves_and_divergence(tiny_run):
     run, _ = tiny_run
-    back = compute.run_from_json(json.loads(json.dumps(compute.run_to_json(run))))
+    back = run_store.run_from_json(json.loads(json.dumps(run_store.run_to_json(run))))
     assert back.spec == run.spec and len(back.steps) == len(run.steps)
     assert back.steps[3]["loss"] == pytest.approx(run.steps[3]["loss"], abs=1e-5)
     assert np.abs(back.val_probs - run.val_probs).max() < 2e-3
     clear = hand_run()
     clear.status = "finished"
-    stored = compute.run_from_json(json.loads(json.dumps(compute.run_to_json(clear))))
+    stored = run_store.run_from_json(json.loads(json.dumps(run_store.run_to_json(clear))))
     assert np.array_equal(stored.val_probs.argmax(1), clear.val_probs.argmax(1))
     diverged = compute.Run(spec=TINY, status="diverged", diverged=dict(step=3, epoch=1, loss=float("nan")))
-    again = compute.run_from_json(json.loads(json.dumps(compute.run_to_json(diverged))))
+    again = run_store.run_from_json(json.loads(json.dumps(run_store.run_to_json(diverged))))
     assert math.isnan(again.diverged["loss"])
 
 
 def test_upscale_is_nearest_neighbour():
-    big = compute.upscale(np.array([[0.0, 1.0], [1.0, 0.0]]), size=4)
+    big = evaluation.upscale(np.array([[0.0, 1.0], [1.0, 0.0]]), size=4)
     assert big.shape == (4, 4) and big.dtype == np.uint8 and big[0, 1] == 0 and big[0, 2] == 255
 
 
@@ -205,7 +206,7 @@ def test_upscale_is_nearest_neighbour():
 
 def test_preset_file_is_small_and_complete():
     assert PRESET_FILE.stat().st_size < 400_000
-    presets = compute.load_presets(PRESET_FILE)
+    presets = run_store.load_presets(PRESET_FILE)
     assert set(presets) == set(compute.PRESETS)
     for key, run in presets.items():
         assert run.spec == compute.PRESETS[key].spec and run.source == "precomputed"
@@ -213,7 +214,7 @@ def test_preset_file_is_small_and_complete():
 
 @pytest.mark.parametrize("key", ["overfitting", "diverges"])
 def test_preset_file_matches_a_fresh_run(key):
-    stored = compute.load_presets(PRESET_FILE)[key]
+    stored = run_store.load_presets(PRESET_FILE)[key]
     fresh = compute.train_to_end(compute.PRESETS[key].spec)
     assert fresh.status == stored.status
     n = min(len(fresh.epochs), 20)
@@ -228,7 +229,7 @@ def test_preset_file_matches_a_fresh_run(key):
 @pytest.mark.parametrize("key", ["lr_too_high", "lr_too_low"])
 def test_cnn_presets_start_like_a_fresh_run(key):
     """The long CNN presets: the first 40 steps of a fresh run match the file."""
-    stored = compute.load_presets(PRESET_FILE)[key]
+    stored = run_store.load_presets(PRESET_FILE)[key]
     spec = compute.PRESETS[key].spec
     run = compute.new_run(spec)
     for _ in compute.train_run(run, compute.load_data(spec.dataset, spec.train_size, spec.seed)):
@@ -239,10 +240,10 @@ def test_cnn_presets_start_like_a_fresh_run(key):
 
 def test_thin_keeps_the_last_point_and_smoothing_sees_every_step():
     frame = pd.DataFrame(dict(step=range(1, 1001)))
-    thinned = compute.thin(frame, 100)
+    thinned = curves.thin(frame, 100)
     assert len(thinned) <= 101 and thinned.step.iloc[-1] == 1000 and thinned.step.iloc[0] == 1
     run = compute.Run(spec=TINY, steps=[dict(step=i, epoch=1, loss=float(i % 2), acc=0.5) for i in range(1, 1001)])
-    curve = compute.curve_frame(run, "step", 0.9, max_points=100)
+    curve = curves.curve_frame(run, "step", 0.9, max_points=100)
     smooth = curve[(curve.series == "train (smoothed)") & (curve.metric == "loss")]
     assert len(smooth) <= 101 and smooth.value.iloc[-1] == pytest.approx(0.5, abs=0.06)
 
@@ -273,7 +274,7 @@ def test_confusion_counts_like_scikit_learn():
     run.val_labels = rng.integers(0, 10, 300)
     run.val_probs = rng.random((300, 10))
     expected = confusion_matrix(run.val_labels, run.val_probs.argmax(1), labels=list(range(10)))
-    assert np.array_equal(compute.confusion(run), expected)
+    assert np.array_equal(evaluation.confusion(run), expected)
 
 
 def test_validation_pixels_match_the_training_data(tiny_data):
@@ -284,7 +285,7 @@ def test_curve_specs_are_plain_json_with_labels_inside_the_chart(tiny_run):
     from lessons.training import charts
 
     run, _ = tiny_run
-    frame = compute.curve_frame(run, "step", 0.6)
+    frame = curves.curve_frame(run, "step", 0.6)
     marks = pd.DataFrame(dict(x=[1.0, 2.0, float(frame.x.max())], kind=["checkpoint kept", "overfitting starts",
                                                                          "early stop"],
                               label=["kept: epoch 1", "overfitting from epoch 1", "stop: epoch 3"]))
@@ -292,7 +293,7 @@ def test_curve_specs_are_plain_json_with_labels_inside_the_chart(tiny_run):
     json.dumps(spec, allow_nan=False)  # Streamlit sends it as JSON
     assert spec["layer"][0]["encoding"]["y"]["scale"] == {"type": "log"}
     assert len(data) == (frame.metric == "loss").sum() and list(data.columns) == ["x", "series", "value"]
-    smoother, _ = charts.curves_spec(compute.curve_frame(run, "step", 0.9), marks, "loss", "step", log_scale=True)
+    smoother, _ = charts.curves_spec(curves.curve_frame(run, "step", 0.9), marks, "loss", "step", log_scale=True)
     assert smoother == spec  # only the data changes with smoothing: the browser keeps its chart
     labels = spec["layer"][-1]["data"]["values"]
     side = {row["label"]: row["side"] for row in labels}
@@ -306,7 +307,7 @@ def test_runs_spec_has_one_line_per_run(tiny_run):
     from lessons.training import charts
 
     runs = [compute.Run(spec=TINY, name=f"run {i}", run_id=i, epochs=tiny_run[0].epochs) for i in range(2)]
-    frame = compute.runs_frame(runs)
+    frame = run_store.runs_frame(runs)
     assert list(frame.columns[:10]) == ["run", "run_id", "epoch", "step", "train_loss", "train_acc", "val_loss",
                                         "val_acc", "seconds", "status"]
     spec, data = charts.runs_spec(frame, "val_acc")

@@ -3,13 +3,13 @@ course's models and data (seeded). Thresholds were set after measuring, with mar
 healthy Adam CNN 95.7% final / 96.3% best; overfitting MLP val loss 0.83 at epoch 11 -> 0.99."""
 import pytest
 
-from lessons.training import compute, page
+from lessons.training import compute, content, curves, run_store
 from lessons.training.precompute import PRESET_FILE
 
 
 @pytest.fixture(scope="module")
 def presets():
-    return compute.load_presets(PRESET_FILE)
+    return run_store.load_presets(PRESET_FILE)
 
 
 @pytest.fixture(scope="module")
@@ -34,23 +34,23 @@ def test_healthy_run_matches_the_precomputed_file(healthy, presets):
 
 
 def test_healthy_run_shows_no_overfitting_and_close_curves(healthy):
-    assert compute.overfitting_onset(compute.epoch_frame(healthy)) is None
-    assert abs(compute.summarize(healthy)["gap"]) < 0.1  # "the two curves stay close"
+    assert curves.overfitting_onset(curves.epoch_frame(healthy)) is None
+    assert abs(curves.summarize(healthy)["gap"]) < 0.1  # "the two curves stay close"
 
 
 def test_100_samples_without_regularisation_overfit_and_the_annotation_finds_it():
     spec = compute.PRESETS["overfitting"].spec
     assert spec.train_size == 100 and spec.dropout == 0 and spec.weight_decay == 0 and not spec.augment
     run = compute.train_to_end(spec)
-    epochs = compute.epoch_frame(run)
-    onset = compute.overfitting_onset(epochs)
+    epochs = curves.epoch_frame(run)
+    onset = curves.overfitting_onset(epochs)
     assert onset is not None
     after = epochs[epochs.epoch >= onset["epoch"]]
     assert after.val_loss.iloc[-1] > onset["val_loss_min"] + 0.05  # validation loss rises...
     assert after.train_loss.iloc[-1] < 0.1 * onset["train_loss_at_min"]  # ...while training loss falls
-    marks = compute.annotations(run, "epoch", patience=3)
+    marks = curves.annotations(run, "epoch", patience=3)
     assert onset["epoch"] in set(marks[marks.kind == "overfitting starts"].x)
-    stop = compute.early_stopping(epochs, patience=5)
+    stop = curves.early_stopping(epochs, patience=5)
     assert stop["best_epoch"] == onset["epoch"] and stop["stop_epoch"] < len(epochs)
 
 
@@ -59,18 +59,18 @@ def test_sgd_at_learning_rate_10_diverges_and_is_reported():
     assert spec.optimizer == "sgd" and spec.lr == 10.0
     run = compute.train_to_end(spec)
     assert run.status == "diverged" and run.diverged["step"] <= 10
-    sentences = page.what_you_see(run, 3)
+    sentences = content.what_you_see(run, 3)
     assert f"diverged at step {run.diverged['step']}" in sentences[0]
-    assert "diverged" in set(compute.annotations(run, "step", 3).kind)
+    assert "diverged" in set(curves.annotations(run, "step", 3).kind)
 
 
 def test_underfitting_preset_both_losses_high_and_close():
     run = compute.train_to_end(compute.PRESETS["underfitting"].spec)
-    appeared, message = page._underfits(run)
+    appeared, message = content._underfits(run)
     assert appeared, message
 
 
-@pytest.mark.parametrize("experiment", page.EXPERIMENTS, ids=lambda e: e.key)
+@pytest.mark.parametrize("experiment", content.EXPERIMENTS, ids=lambda e: e.key)
 def test_every_try_this_effect_appears_on_its_preset(experiment, presets):
     """Checked on the precomputed runs; the tests in test_training.py re-run the presets and
     compare them with the file, so these are the numbers a fresh run gives."""
@@ -79,7 +79,7 @@ def test_every_try_this_effect_appears_on_its_preset(experiment, presets):
     assert appeared, message
 
 
-@pytest.mark.parametrize("experiment", page.EXPERIMENTS, ids=lambda e: e.key)
+@pytest.mark.parametrize("experiment", content.EXPERIMENTS, ids=lambda e: e.key)
 def test_try_this_effects_do_not_appear_on_the_healthy_run(experiment, presets):
     """The checks can fail: on the healthy run none of the pathologies shows."""
     healthy_as_preset = {key: presets["healthy"] for key in presets}
@@ -89,6 +89,6 @@ def test_try_this_effects_do_not_appear_on_the_healthy_run(experiment, presets):
 
 def test_try_this_uses_the_students_run_when_it_matches(presets):
     run = compute.train_to_end(compute.PRESETS["diverges"].spec)
-    check = next(e for e in page.EXPERIMENTS if e.key == "diverges").check
+    check = next(e for e in content.EXPERIMENTS if e.key == "diverges").check
     appeared, message = check({"latest": run, "presets": presets})
     assert appeared and "your latest run" in message
