@@ -33,7 +33,7 @@ def compute_figures() -> list[dict]:
     from torch.utils.flop_counter import FlopCounterMode
 
     from data import load_image
-    from lessons.activations import compute
+    from lessons.activations import compute, inputs, layer_statistics, sanity_checks, torchcam_compare
     from models import zoo
 
     name = "efficientnet_lite0"
@@ -41,7 +41,7 @@ def compute_figures() -> list[dict]:
     head = info.target_layers["head conv (1280 ch, 7 px)"]
     grid_layers = [info.target_layers[k] for k in ("stage 5 (112 ch, 14 px)", "stage 7 (320 ch, 7 px)",
                                                    "head conv (1280 ch, 7 px)")]
-    x, _ = compute.photo_input(load_image("cat"))
+    x, _ = inputs.photo_input(load_image("cat"))
     rows = []
 
     def row(label, value, unit="s", budget=None, better="lower"):
@@ -68,7 +68,7 @@ def compute_figures() -> list[dict]:
             better="higher")
         paths = list(info.target_layers.values())
         row("activations: TorchCam SmoothGradCAM++, all 9 layers", _once(
-            lambda: compute.torchcam_maps(model, x, paths, 282)))
+            lambda: torchcam_compare.torchcam_maps(model, x, paths, 282)))
 
         def forward_backward():
             xi = x.clone().requires_grad_(True)
@@ -80,26 +80,26 @@ def compute_figures() -> list[dict]:
         row("activations: Grad-CAM forward+backward seconds", _median_seconds(forward_backward))
 
     def statistics_cold():
-        batch, _ = compute.photo_collection()
+        batch, _ = inputs.photo_collection()
         with zoo.borrow(name) as model:
-            acts = compute.layer_activations(model, batch, head)
-        for statistic in compute.STATISTICS:
-            compute.channel_statistics(acts, statistic)
-        compute.channel_maxima(acts)
+            acts = layer_statistics.layer_activations(model, batch, head)
+        for statistic in layer_statistics.STATISTICS:
+            layer_statistics.channel_statistics(acts, statistic)
+        layer_statistics.channel_maxima(acts)
 
     row("activations: collection statistics (7 photos, head), uncached", _once(statistics_cold), budget=3.0)
 
     def digit_statistics():
-        images, _ = compute.digit_collection(50)
+        images, _ = inputs.digit_collection(50)
         with zoo.borrow("digits_cnn") as model:
-            acts = compute.layer_activations(model, compute.digits_input(images), "features.relu1")
-        for statistic in compute.STATISTICS:
-            compute.channel_statistics(acts, statistic)
+            acts = layer_statistics.layer_activations(model, inputs.digits_input(images), "features.relu1")
+        for statistic in layer_statistics.STATISTICS:
+            layer_statistics.channel_statistics(acts, statistic)
 
     row("activations: collection statistics (500 digits), uncached", _once(digit_statistics), budget=3.0)
     with zoo.borrow(name) as model:
         row("activations: cascading randomization, 3 methods x 10 steps", _once(
-            lambda: compute.cascading_randomization(model, x, head, 282, ["GradCAM", "GradCAM++", "EigenCAM"])))
+            lambda: sanity_checks.cascading_randomization(model, x, head, 282, ["GradCAM", "GradCAM++", "EigenCAM"])))
     return rows
 
 

@@ -1,4 +1,5 @@
-"""lessons/activations/compute.py on tiny hand-built models with answers checkable by hand, plus
+"""lessons/activations/compute.py and its sibling modules (inputs, map_tools, torchcam_compare, layer_statistics,
+shortcut_markers, sanity_checks) on tiny hand-built models with answers checkable by hand, plus
 hook and state restoration on the shared zoo models."""
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import torch
 from PIL import Image
 from torch import nn
 
-from lessons.activations import compute
+from lessons.activations import (compute, inputs, layer_statistics, map_tools, sanity_checks, shortcut_markers,
+                                 torchcam_compare)
 from models import zoo
 
 
@@ -52,8 +54,8 @@ def net():
     return model
 
 
-TOP_LEFT = compute.box_mask((4, 4), (0, 0, 2, 2))
-BOTTOM_RIGHT = compute.box_mask((4, 4), (2, 2, 4, 4))
+TOP_LEFT = map_tools.box_mask((4, 4), (0, 0, 2, 2))
+BOTTOM_RIGHT = map_tools.box_mask((4, 4), (2, 2, 4, 4))
 
 
 @pytest.mark.parametrize("method", ["GradCAM", "HiResCAM", "GradCAM++", "XGradCAM", "LayerCAM"])
@@ -61,7 +63,7 @@ def test_gradient_methods_point_at_the_class_square(net, method):
     for class_index, region in ((0, TOP_LEFT), (1, BOTTOM_RIGHT)):
         heat = compute.class_activation_map(net, two_squares(), "relu", method, class_index)
         assert heat.shape == (4, 4)
-        assert compute.mass_share(heat, region) == pytest.approx(1.0, abs=1e-5)
+        assert map_tools.mass_share(heat, region) == pytest.approx(1.0, abs=1e-5)
 
 
 def test_gradcam_by_hand(net):
@@ -80,7 +82,7 @@ def test_eigencam_is_class_agnostic(net):
 def test_scorecam_with_one_channel_scores_only_the_most_active(net):
     # channel 1 has the larger mean (2 x 4 / 16): its softmax weight is 1, so the map is that channel
     heat = compute.class_activation_map(net, two_squares(), "relu", "ScoreCAM", 1, max_channels=1)
-    assert compute.mass_share(heat, BOTTOM_RIGHT) == pytest.approx(1.0, abs=1e-5)
+    assert map_tools.mass_share(heat, BOTTOM_RIGHT) == pytest.approx(1.0, abs=1e-5)
 
 
 def test_progress_is_reported_for_slow_methods(net):
@@ -159,19 +161,19 @@ def test_grid_has_methods_by_layers(net):
 
 def test_zoo_model_hooks_and_state_restored_after_every_view():
     _, info = zoo.load("digits_cnn")
-    images, labels = compute.heldout_digits()
-    x, _ = compute.digit_input(images[0])
+    images, labels = inputs.heldout_digits()
+    x, _ = inputs.digit_input(images[0])
     with zoo.borrow("digits_cnn") as model:
         before = {k: v.clone() for k, v in model.state_dict().items()}
         paths = list(info.target_layers.values())
         for method in compute.METHODS:
             compute.class_activation_maps(model, x, paths, method, int(labels[0]), max_channels=8)
-        compute.torchcam_maps(model, x, paths, int(labels[0]), num_samples=2)
-        compute.gradcam_agreement(model, x, paths, int(labels[0]))
-        compute.layer_activations(model, x, paths[0])
-        compute.cascading_randomization(model, x, paths[-1], int(labels[0]), ["GradCAM"])
-        compute.faithfulness_scores(model, x, int(labels[0]), {"a": compute.random_map((28, 28), 0)}, "ROAD",
-                                    percentiles=(50,))
+        torchcam_compare.torchcam_maps(model, x, paths, int(labels[0]), num_samples=2)
+        torchcam_compare.gradcam_agreement(model, x, paths, int(labels[0]))
+        layer_statistics.layer_activations(model, x, paths[0])
+        sanity_checks.cascading_randomization(model, x, paths[-1], int(labels[0]), ["GradCAM"])
+        sanity_checks.faithfulness_scores(model, x, int(labels[0]), {"a": sanity_checks.random_map((28, 28), 0)},
+                                          "ROAD", percentiles=(50,))
         assert zoo.count_hooks(model) == 0
     assert zoo.count_hooks(model) == 0
     assert not any(p.requires_grad for p in model.parameters())
@@ -191,12 +193,12 @@ def encoded(fmt: str, size=(64, 48), mode="RGB") -> bytes:
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
 def test_upload_accepts_jpeg_png_webp(fmt):
-    image = compute.open_upload(encoded(fmt))
+    image = inputs.open_upload(encoded(fmt))
     assert image.mode == "RGB" and image.size == (64, 48)
 
 
 def test_upload_converts_transparent_png_to_rgb():
-    assert compute.open_upload(encoded("PNG", mode="RGBA")).mode == "RGB"
+    assert inputs.open_upload(encoded("PNG", mode="RGBA")).mode == "RGB"
 
 
 @pytest.mark.parametrize("data, options, message", [
@@ -209,33 +211,33 @@ def test_upload_converts_transparent_png_to_rgb():
     (encoded("PNG", size=(400, 20)), {}, "10 times"),
 ])
 def test_upload_refuses_bad_files_with_a_message(data, options, message):
-    with pytest.raises(compute.UploadError, match=message):
-        compute.open_upload(data, **options)
+    with pytest.raises(inputs.UploadError, match=message):
+        inputs.open_upload(data, **options)
 
 
 def test_upload_refuses_a_truncated_jpeg():
     data = encoded("JPEG", size=(256, 256))
-    with pytest.raises(compute.UploadError):
-        compute.open_upload(data[: len(data) // 2])
+    with pytest.raises(inputs.UploadError):
+        inputs.open_upload(data[: len(data) // 2])
 
 
 def test_photo_input_framings():
     image = Image.new("RGB", (300, 150), (255, 0, 0))
-    for framing in compute.FRAMINGS:
-        x, rgb = compute.photo_input(image, framing)
+    for framing in inputs.FRAMINGS:
+        x, rgb = inputs.photo_input(image, framing)
         assert x.shape == (1, 3, 224, 224) and rgb.shape == (224, 224, 3)
         assert 0 <= rgb.min() and rgb.max() <= 1
-    _, whole = compute.photo_input(image, "whole image")
+    _, whole = inputs.photo_input(image, "whole image")
     assert whole[0, 0] == pytest.approx([128 / 255] * 3)  # grey padding above a wide photo
     assert whole[112, 112] == pytest.approx([1.0, 0.0, 0.0])
     with pytest.raises(ValueError):
-        compute.photo_input(image, "stretch")
+        inputs.photo_input(image, "stretch")
 
 
 def test_digit_input_and_bytes_key():
-    x, rgb = compute.digit_input(np.full((28, 28), 255, np.uint8))
+    x, rgb = inputs.digit_input(np.full((28, 28), 255, np.uint8))
     assert x.shape == (1, 1, 28, 28) and rgb.shape == (28, 28, 3) and rgb.max() == 1.0
-    assert compute.bytes_key(b"a") == compute.bytes_key(b"a") != compute.bytes_key(b"b")
+    assert inputs.bytes_key(b"a") == inputs.bytes_key(b"a") != inputs.bytes_key(b"b")
 
 
 # --------------------------------------------------------------------------- comparing maps
@@ -245,26 +247,26 @@ def test_mass_share_box_mask_and_correlations():
     heat = np.zeros((4, 4))
     heat[0, 0] = 3.0
     heat[3, 3] = 1.0
-    assert compute.mass_share(heat, compute.box_mask((4, 4), (0, 0, 1, 1))) == pytest.approx(0.75)
-    assert compute.mass_share(np.zeros((4, 4)), TOP_LEFT) == 0.0
-    assert compute.box_mask((6, 6), (2, 2, 3, 3), margin=1).sum() == 9
+    assert map_tools.mass_share(heat, map_tools.box_mask((4, 4), (0, 0, 1, 1))) == pytest.approx(0.75)
+    assert map_tools.mass_share(np.zeros((4, 4)), TOP_LEFT) == 0.0
+    assert map_tools.box_mask((6, 6), (2, 2, 3, 3), margin=1).sum() == 9
     a = np.arange(16.0).reshape(4, 4)
-    assert compute.rank_correlation(a, a ** 2) == pytest.approx(1.0)
-    assert compute.rank_correlation(a, -a) == pytest.approx(-1.0)
-    assert compute.rank_correlation(a, np.ones((4, 4))) == 0.0
-    assert compute.pearson_correlation(a, 2 * a + 1) == pytest.approx(1.0)
+    assert map_tools.rank_correlation(a, a ** 2) == pytest.approx(1.0)
+    assert map_tools.rank_correlation(a, -a) == pytest.approx(-1.0)
+    assert map_tools.rank_correlation(a, np.ones((4, 4))) == 0.0
+    assert map_tools.pearson_correlation(a, 2 * a + 1) == pytest.approx(1.0)
 
 
 def test_overlay_blends_image_and_colormap():
     rgb = np.full((2, 2, 3), 0.5, np.float32)
     heat = np.array([[0.0, 1.0], [0.5, 0.25]])
-    assert (compute.overlay_heatmap(rgb, heat, opacity=0.0) == 128).all()
-    full = compute.overlay_heatmap(rgb, heat, opacity=1.0, colormap="gray")
+    assert (map_tools.overlay_heatmap(rgb, heat, opacity=0.0) == 128).all()
+    full = map_tools.overlay_heatmap(rgb, heat, opacity=1.0, colormap="gray")
     assert full[0, 0].tolist() == [0, 0, 0] and full[0, 1].tolist() == [255, 255, 255]
 
 
 def test_resize_map():
-    assert compute.resize_map(np.ones((2, 2)), (8, 8)).shape == (8, 8)
+    assert map_tools.resize_map(np.ones((2, 2)), (8, 8)).shape == (8, 8)
 
 
 # --------------------------------------------------------------------------- statistics
@@ -272,34 +274,34 @@ def test_resize_map():
 
 def test_channel_statistics_by_hand():
     acts = torch.tensor([[[[0.0, 1.0], [2.0, 5.0]], [[-1.0, -1.0], [-1.0, -1.0]]]])  # (1, 2, 2, 2)
-    assert compute.channel_statistics(acts, "mean").tolist() == [[2.0, -1.0]]
-    assert compute.channel_statistics(acts, "max").tolist() == [[5.0, -1.0]]
-    assert compute.channel_statistics(acts, "min").tolist() == [[0.0, -1.0]]
-    assert compute.channel_statistics(acts, "median").tolist() == [[1.0, -1.0]]  # torch: lower median
+    assert layer_statistics.channel_statistics(acts, "mean").tolist() == [[2.0, -1.0]]
+    assert layer_statistics.channel_statistics(acts, "max").tolist() == [[5.0, -1.0]]
+    assert layer_statistics.channel_statistics(acts, "min").tolist() == [[0.0, -1.0]]
+    assert layer_statistics.channel_statistics(acts, "median").tolist() == [[1.0, -1.0]]  # torch: lower median
     with pytest.raises(ValueError):
-        compute.channel_statistics(acts, "mode")
+        layer_statistics.channel_statistics(acts, "mode")
 
 
 def test_silent_channels_and_curve():
     channel_max = np.array([10.0, 0.2, 0.5, 3.0])
-    silent, absolute = compute.silent_channels(channel_max, 0.05)
+    silent, absolute = layer_statistics.silent_channels(channel_max, 0.05)
     assert silent.tolist() == [False, True, True, False] and absolute == pytest.approx(0.5)
-    curve = compute.silent_share_curve(channel_max, [0.0, 0.05, 0.5, 1.0])
+    curve = layer_statistics.silent_share_curve(channel_max, [0.0, 0.05, 0.5, 1.0])
     assert curve["silent_share"].tolist() == [0.0, 0.5, 0.75, 1.0]
 
 
 def test_group_rows_and_channel_map():
     values = np.array([[1.0, 2.0], [3.0, 4.0], [10.0, 10.0]])
-    grouped, names = compute.group_rows(values, ["a", "a", "b"])
+    grouped, names = layer_statistics.group_rows(values, ["a", "a", "b"])
     assert names == ["a", "b"] and grouped.tolist() == [[2.0, 3.0], [10.0, 10.0]]
     acts = torch.arange(8.0).view(1, 2, 2, 2)
-    single = compute.channel_map(acts, 1, (2, 2))
+    single = layer_statistics.channel_map(acts, 1, (2, 2))
     assert single.min() == 0.0 and single.max() == 1.0
-    assert compute.channel_map(torch.ones(1, 1, 2, 2), 0, (4, 4)).max() == 0.0
+    assert layer_statistics.channel_map(torch.ones(1, 1, 2, 2), 0, (4, 4)).max() == 0.0
 
 
 def test_layer_activations_shape_and_hook_removed(net):
-    acts = compute.layer_activations(net, torch.cat([two_squares()] * 3), "relu", batch_size=2)
+    acts = layer_statistics.layer_activations(net, torch.cat([two_squares()] * 3), "relu", batch_size=2)
     assert acts.shape == (3, 2, 4, 4)
     assert zoo.count_hooks(net) == 0
 
@@ -310,20 +312,20 @@ def test_layer_activations_shape_and_hook_removed(net):
 def test_markers():
     images = np.zeros((2, 28, 28), np.uint8)
     labels = np.array([0, 3])
-    assert compute.with_markers(images, labels, "no marker").sum() == 0
+    assert shortcut_markers.with_markers(images, labels, "no marker").sum() == 0
     from data.shortcut import marker_box
 
-    marked = compute.with_markers(images, labels, "class marker")
+    marked = shortcut_markers.with_markers(images, labels, "class marker")
     for i, label in enumerate(labels):
         row0, col0, row1, col1 = marker_box(label)
         assert (marked[i, row0:row1, col0:col1] == 255).all() and marked[i].sum() == 9 * 255
-    wrong = compute.with_markers(images, labels, "wrong marker")
+    wrong = shortcut_markers.with_markers(images, labels, "wrong marker")
     row0, col0, row1, col1 = marker_box(1)  # class 1's marker on a 0
     assert (wrong[0, row0:row1, col0:col1] == 255).all()
-    assert compute.marker_region(0, margin=0).sum() == 9
-    assert compute.marker_region(0, margin=2).sum() > 9
+    assert shortcut_markers.marker_region(0, margin=0).sum() == 9
+    assert shortcut_markers.marker_region(0, margin=2).sum() > 9
     with pytest.raises(ValueError):
-        compute.with_markers(images, labels, "big marker")
+        shortcut_markers.with_markers(images, labels, "big marker")
 
 
 def test_marker_accuracy_table(net):
@@ -332,17 +334,17 @@ def test_marker_accuracy_table(net):
             return torch.nn.functional.one_hot(torch.full((len(x),), 3), 10).float()
 
     images = np.zeros((4, 28, 28), np.uint8)
-    table = compute.marker_accuracy_table({"threes": Constant()}, images, np.array([3, 3, 1, 2]))
+    table = shortcut_markers.marker_accuracy_table({"threes": Constant()}, images, np.array([3, 3, 1, 2]))
     assert table["accuracy"].tolist() == [0.5, 0.5, 0.5]
 
 
 def test_cascade_steps():
     digits, _ = zoo.load("digits_cnn")
-    assert [name for name, _ in compute.cascade_steps(digits)] == [
+    assert [name for name, _ in sanity_checks.cascade_steps(digits)] == [
         "classifier.fc2", "classifier.fc1", "features.conv2", "features.conv1"]
     from models.efficientnet_lite import build_efficientnet_lite0
 
-    steps = compute.cascade_steps(build_efficientnet_lite0())
+    steps = sanity_checks.cascade_steps(build_efficientnet_lite0())
     assert steps[0] == ("classifier (_fc)", ["_fc"]) and steps[-1][0] == "stem" and len(steps) == 10
     blocks = [p for _, paths in steps for p in paths if p.startswith("_blocks")]
     assert sorted(blocks, key=lambda p: int(p.split(".")[1])) == [f"_blocks.{i}" for i in range(16)]
@@ -350,7 +352,7 @@ def test_cascade_steps():
 
 def test_cascading_randomization_leaves_the_model_alone(net):
     before = {k: v.clone() for k, v in net.state_dict().items()}
-    table, maps = compute.cascading_randomization(net, two_squares(), "relu", 0, ["GradCAM", "EigenCAM"], seed=1)
+    table, maps = sanity_checks.cascading_randomization(net, two_squares(), "relu", 0, ["GradCAM", "EigenCAM"], seed=1)
     assert list(table.columns) == ["step", "step_index", "method", "spearman"]
     assert len(table) == 2 * 3 and maps["GradCAM"].shape == (3, 4, 4)  # trained + fc + conv
     assert table[table.step_index == 0]["spearman"].tolist() == [1.0, 1.0]
@@ -359,41 +361,41 @@ def test_cascading_randomization_leaves_the_model_alone(net):
     assert eigen == pytest.approx(1.0)
     for key, value in net.state_dict().items():
         assert torch.equal(value, before[key])
-    again, _ = compute.cascading_randomization(net, two_squares(), "relu", 0, ["GradCAM", "EigenCAM"], seed=1)
+    again, _ = sanity_checks.cascading_randomization(net, two_squares(), "relu", 0, ["GradCAM", "EigenCAM"], seed=1)
     assert again.equals(table)  # seeded
 
 
 def test_randomize_changes_batchnorm():
     bn = nn.Sequential(nn.BatchNorm2d(3))
-    compute.randomize_(bn, ["0"], seed=0)
+    sanity_checks.randomize_(bn, ["0"], seed=0)
     assert not torch.allclose(bn[0].weight, torch.ones(3))
 
 
 def test_faithfulness_scores(net):
-    maps = {"square": compute.box_mask((4, 4), (0, 0, 2, 2)).astype(np.float32),
-            "random": compute.random_map((4, 4), 0)}
-    scores = compute.faithfulness_scores(net, two_squares(), 0, maps, "keep the map")
+    maps = {"square": map_tools.box_mask((4, 4), (0, 0, 2, 2)).astype(np.float32),
+            "random": sanity_checks.random_map((4, 4), 0)}
+    scores = sanity_checks.faithfulness_scores(net, two_squares(), 0, maps, "keep the map")
     assert list(scores["method"]) == ["square", "random"]
     # keeping only the class-0 square keeps (and here raises) class 0's probability
     assert scores.set_index("method")["score"]["square"] >= 0
     with pytest.raises(ValueError):
-        compute.faithfulness_scores(net, two_squares(), 0, maps, "vibes")
-    np.testing.assert_array_equal(compute.random_map((8, 8), 3), compute.random_map((8, 8), 3))
+        sanity_checks.faithfulness_scores(net, two_squares(), 0, maps, "vibes")
+    np.testing.assert_array_equal(sanity_checks.random_map((8, 8), 3), sanity_checks.random_map((8, 8), 3))
 
 
 def test_torchcam_maps_and_agreement(net):
-    maps = compute.torchcam_maps(net, two_squares(), ["relu"], 0, num_samples=2, seed=0)
+    maps = torchcam_compare.torchcam_maps(net, two_squares(), ["relu"], 0, num_samples=2, seed=0)
     assert maps[0].shape == (4, 4) and zoo.count_hooks(net) == 0
-    table = compute.gradcam_agreement(net, two_squares(), ["relu"], 0)
+    table = torchcam_compare.gradcam_agreement(net, two_squares(), ["relu"], 0)
     assert table["pearson"].item() == pytest.approx(1.0, abs=1e-4)
-    overlay = compute.torchcam_overlay(np.zeros((4, 4, 3), np.float32), maps[0])
+    overlay = torchcam_compare.torchcam_overlay(np.zeros((4, 4, 3), np.float32), maps[0])
     assert overlay.shape == (4, 4, 3) and overlay.dtype == np.uint8
 
 
 def test_collections():
-    x, names = compute.photo_collection()
+    x, names = inputs.photo_collection()
     assert x.shape == (len(names), 3, 224, 224)
-    images, labels = compute.digit_collection(5)
+    images, labels = inputs.digit_collection(5)
     assert images.shape == (50, 28, 28) and np.bincount(labels).tolist() == [5] * 10
 
 

@@ -1,0 +1,196 @@
+"""The activation-heatmap views that draw maps: one heatmap with the top-5 predictions, TorchCam's maps
+beside pytorch-grad-cam's, and the method x layer grid, each with its cached wrapper (plain values in;
+`_x` is not part of the key). page.render() shows the open one; the shared helpers are in page.py."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import streamlit as st
+import torch
+
+from lessons.activations import charts, compute, map_tools, torchcam_compare
+from lessons.activations.page import (CHANNEL_CHOICES, COLORMAPS, DEFAULTS, SLOW_SECONDS, _control, _progress_bar,
+                                      class_name, predictions, resolve_class, show_image)
+from models import zoo
+
+
+# --------------------------------------------------------------------------- cached compute
+
+
+@st.cache_data(max_entries=48, show_spinner=False)
+def heatmaps(model_name: str, source: str, framing: str, layer_paths: tuple[str, ...], method: str,
+             class_index: int, aug_smooth: bool, eigen_smooth: bool, channels: str, _x: np.ndarray):
+    bar, update = _progress_bar(f"{method} ({SLOW_SECONDS[method]})") if method in SLOW_SECONDS else (None, None)
+    start = time.perf_counter()
+    with zoo.borrow(model_name) as model:
+        maps = compute.class_activation_maps(
+            model, torch.from_numpy(_x), list(layer_paths), method, class_index, aug_smooth=aug_smooth,
+            eigen_smooth=eigen_smooth, max_channels=None if channels == "all" else int(channels), progress=update)
+    if bar is not None:
+        bar.empty()
+    return maps, time.perf_counter() - start
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def grid(model_name: str, source: str, framing: str, methods: tuple[str, ...], layer_paths: tuple[str, ...],
+         class_index: int, channels: str, _x: np.ndarray):
+    bar, update = _progress_bar("Method grid")
+    start = time.perf_counter()
+    with zoo.borrow(model_name) as model:
+        maps = compute.method_layer_grid(model, torch.from_numpy(_x), list(methods), list(layer_paths), class_index,
+                                         progress=update, max_channels=None if channels == "all" else int(channels))
+    bar.empty()
+    return maps, time.perf_counter() - start
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def torchcam_view(model_name: str, source: str, framing: str, layer_paths: tuple[str, ...], class_index: int,
+                  samples: int, std: float, seed: int, _x: np.ndarray):
+    x = torch.from_numpy(_x)
+    with zoo.borrow(model_name) as model:
+        maps = torchcam_compare.torchcam_maps(model, x, layer_paths, class_index, num_samples=samples, std=std,
+                                              seed=seed)
+        agreement = torchcam_compare.gradcam_agreement(model, x, layer_paths, class_index)
+    return maps, agreement
+
+
+# --------------------------------------------------------------------------- views
+
+
+def heatmap_view(page, model_name, inp, layers, target, result) -> None:
+    source, framing, x, rgb = inp
+    controls, picture = st.columns([1, 2.4])
+    with controls:
+        method = _control(page, st.selectbox, "method", "Method", list(compute.METHODS),
+                          help="Slow methods run one forward pass per channel: " + ", ".join(
+                              f"{m} {t}" for m, t in SLOW_SECONDS.items()))
+        layer = _control(page, st.selectbox, "layer", "Target layer", list(layers))
+        opacity = _control(page, st.slider, "opacity", "Heatmap opacity", 0.0, 1.0, step=0.05)
+        colormap = _control(page, st.selectbox, "colormap", "Colormap", COLORMAPS)
+        aug = _control(page, st.toggle, "aug_smooth", "Augmentation smoothing (6 passes)",
+                       help="Average the map over flipped and brightened copies of the image.")
+        eigen = _control(page, st.toggle, "eigen_smooth", "Eigen smoothing (first principal component)")
+        channels = _control(page, st.select_slider, "channels", "Channels scored (ScoreCAM, AblationCAM)",
+                            CHANNEL_CHOICES, disabled=method not in ("ScoreCAM", "AblationCAM"))
+    top, probs = predictions(model_name, source, framing, x)
+    class_index = resolve_class(target, top)
+    maps, seconds = heatmaps(model_name, source, framing, (layers[layer],), method, class_index, aug, eigen,
+                             channels, x)
+    heat = maps[0]
+    with picture:
+        left, right = st.columns([1.2, 1])
+        with left:
+            show_image(map_tools.overlay_heatmap(rgb, heat, opacity, colormap),
+                       f"{method} for “{class_name(model_name, class_index)}” at {layer}")
+        with right:
+            page.chart(charts.top_predictions_chart(top, class_index, bar_height=page.chart_height(34)),
+                       "The class being explained is red. Change it with “Class to explain” above.")
+            st.caption(f"Computed in {seconds:.2f} s on the server's CPU.")
+    hot = heat >= 0.5
+    result.update(view="Heatmap", method=method, layer=layer, class_index=class_index, seconds=seconds,
+                  hot_share=float(hot.mean()), top1=top["label"].iloc[0], top1_p=float(top["probability"].iloc[0]))
+    rows, cols = np.nonzero(hot)
+    where = _where(rows.mean() / heat.shape[0], cols.mean() / heat.shape[1]) if hot.any() else "nowhere"
+    grid_size = _grid_size(layer) or heat.shape[0]
+    result["sentences"] = [
+        f"The model's top guess is **{top['label'].iloc[0]}** ({top['probability'].iloc[0]:.0%}); the map explains "
+        f"**{class_name(model_name, class_index)}**, which gets {probs[class_index]:.1%}.",
+        f"{hot.mean():.0%} of the image is at least half as hot as the hottest pixel; the middle of that hot "
+        f"area lies {where}.",
+        f"The map comes from a {grid_size} x {grid_size} grid at {layer.split(' (')[0]}, so each cell covers "
+        f"{heat.shape[0] / grid_size:.0f} x {heat.shape[1] / grid_size:.0f} input pixels before upsampling.",
+    ]
+
+
+def _grid_size(layer: str) -> int:
+    digits = [int(tok) for tok in layer.replace("(", " ").replace(")", " ").replace(",", " ").split()
+              if tok.isdigit()]
+    return digits[-1] if digits else 0
+
+
+def _where(row: float, col: float) -> str:
+    vertical = "top" if row < 0.36 else "bottom" if row > 0.64 else "middle"
+    horizontal = "left" if col < 0.36 else "right" if col > 0.64 else "centre"
+    return "in the centre" if (vertical, horizontal) == ("middle", "centre") else f"at the {vertical} {horizontal}"
+
+
+def torchcam_view_section(page, model_name, inp, layers, target, result) -> None:
+    source, framing, x, rgb = inp
+    controls, picture = st.columns([1, 2.4])
+    with controls:
+        samples = _control(page, st.slider, "tc_samples", "Noisy samples", 1, 16,
+                           help="SmoothGradCAM++ averages gradients over this many noisy copies.")
+        std = _control(page, st.slider, "tc_std", "Noise (std)", 0.0, 1.0, step=0.05)
+        seed = _control(page, st.number_input, "seed", "Seed", min_value=0, max_value=9999, step=1)
+        opacity = _control(page, st.slider, "opacity", "Heatmap opacity", 0.0, 1.0, step=0.05)
+    top, probs = predictions(model_name, source, framing, x)
+    class_index = resolve_class(target, top)
+    paths = tuple(layers.values())
+    maps, agreement = torchcam_view(model_name, source, framing, paths, class_index, samples, std, int(seed), x)
+    agreement = agreement.assign(layer=[name.split(" (")[0] for name in layers])
+    with picture:
+        st.markdown(f"**TorchCam SmoothGradCAM++ for “{class_name(model_name, class_index)}”, layer by layer** "
+                    "(`overlay_mask`)")
+        columns = st.columns(min(5, len(paths)))
+        for i, (name, heat) in enumerate(zip(layers, maps)):
+            with columns[i % len(columns)]:
+                overlay = torchcam_compare.torchcam_overlay(rgb, heat, alpha=1 - opacity)
+                st.image(charts.enlarge(overlay) if overlay.shape[0] < 100 else overlay,
+                         caption=f"{name.split(' (')[0]} · {heat.shape[0]}x{heat.shape[1]}", width="stretch")
+        page.chart(charts.agreement_chart(agreement, height=page.chart_height(40 + 24 * len(paths))),
+                   "Both libraries' Grad-CAM on the same layer, compared pixel by pixel after upsampling.")
+    worst = agreement.loc[agreement["pearson"].idxmin()]
+    result.update(view="TorchCam", agreement_min=float(worst["pearson"]))
+    result["sentences"] = [
+        f"The two libraries' Grad-CAM maps agree with a Pearson correlation of at least {agreement['pearson'].min():.3f} "
+        f"on all {len(paths)} layers (lowest at {worst['layer']}): same method, two implementations.",
+        f"SmoothGradCAM++ averaged {samples} noisy copies (noise std {std}); the maps go from "
+        f"{maps[0].shape[0]} x {maps[0].shape[1]} cells at the first layer to {maps[-1].shape[0]} x "
+        f"{maps[-1].shape[1]} at the last.",
+    ]
+
+
+def grid_view(page, model_name, inp, layers, target, result) -> None:
+    source, framing, x, rgb = inp
+    methods = _control(page, st.multiselect, "grid_methods", "Methods (rows)", list(compute.METHODS),
+                       max_selections=5)
+    valid_default = [name for name in DEFAULTS["grid_layers"] if name in layers] or list(layers)[-3:]
+    chosen = _control(page, st.multiselect, "grid_layers", "Layers (columns)", list(layers), max_selections=4,
+                      default=valid_default)  # the digits CNN has other layers than the lesson default
+    if not methods or not chosen:
+        st.warning("Pick at least one method and one layer.")
+        return
+    opacity, colormap = page.value("opacity"), page.value("colormap")
+    top, probs = predictions(model_name, source, framing, x)
+    class_index = resolve_class(target, top)
+    chosen = [name for name in layers if name in chosen]  # network order
+    maps, seconds = grid(model_name, source, framing, tuple(methods), tuple(layers[c] for c in chosen), class_index,
+                         page.value("channels"), x)
+    widths = [0.8] + [1] * len(chosen) + [0.2 + 4 - len(chosen)]  # the spare column keeps images small
+    header = st.columns(widths)
+    for j, name in enumerate(chosen):
+        header[j + 1].markdown(f"**{name}**")
+    for i, method in enumerate(methods):
+        row = st.columns(widths)
+        row[0].markdown(f"**{method}**")
+        for j in range(len(chosen)):
+            overlay = map_tools.overlay_heatmap(rgb, maps[i, j], opacity, colormap)
+            row[j + 1].image(charts.enlarge(overlay) if overlay.shape[0] < 100 else overlay, width="stretch")
+    st.caption(f"{len(methods)} x {len(chosen)} maps for “{class_name(model_name, class_index)}” in {seconds:.2f} s."
+               + (" FullGrad uses every layer at once, so its row repeats." if "FullGrad" in methods else ""))
+    same_layer = [map_tools.pearson_correlation(maps[i, j], maps[k, j])
+                  for j in range(len(chosen)) for i in range(len(methods)) for k in range(i + 1, len(methods))]
+    across_layers = [map_tools.pearson_correlation(maps[i, 0], maps[i, -1]) for i in range(len(methods))]
+    result.update(view="Method grid", seconds=seconds)
+    sentences = []
+    if same_layer:
+        sentences.append(f"On the same layer, two methods' maps correlate by {np.mean(same_layer):.2f} on average "
+                         f"(Pearson, from {np.min(same_layer):.2f} to {np.max(same_layer):.2f}).")
+    if len(chosen) > 1:
+        sentences.append(f"One method at {chosen[0].split(' (')[0]} and at {chosen[-1].split(' (')[0]}: correlation "
+                         f"{np.mean(across_layers):.2f} on average" + (
+                             ", so here the layer changes the picture more than the method does."
+                             if same_layer and np.mean(across_layers) < np.mean(same_layer)
+                             else "." if not same_layer else ", so here the method matters more than the layer."))
+    result["sentences"] = sentences or ["Add a second method or layer to compare."]
