@@ -50,6 +50,11 @@ def _digits_mlp(name: str) -> nn.Module:
     return _digits_state(name, DigitsMLP(hidden=(32, 16)))
 
 
+def _digits_vit(name: str) -> nn.Module:
+    from models.vit import TinyViT
+    return _digits_state(name, TinyViT())
+
+
 def _efficientnet(name: str) -> nn.Module:
     from models.efficientnet_lite import load_efficientnet_lite0
     return load_efficientnet_lite0()
@@ -81,6 +86,11 @@ _CATALOGUE: dict[str, tuple[Callable[[str], nn.Module], Callable[[], ModelInfo]]
         "digits_mlp", "Digits MLP", "mlp",
         "A 784-32-16-10 multilayer perceptron trained on 4,000 MNIST digits.",
         target_layers={"hidden 1 (32)": "relu1", "hidden 2 (16)": "relu2"}, **_MNIST)),
+    "digits_vit": (_digits_vit, lambda: ModelInfo(
+        "digits_vit", "Digits ViT", "transformer",
+        "A tiny Vision Transformer (16 patches of 7x7 px + [CLS], 4 blocks x 4 heads, 139 k parameters) "
+        "trained on 4,000 MNIST digits; returns its attention weights.",
+        target_layers={f"block {i + 1} attention": f"blocks.{i}.attn" for i in range(4)}, **_MNIST)),
     "efficientnet_lite0": (_efficientnet, lambda: _efficientnet_info()),
     "minilm": (_minilm, lambda: ModelInfo(
         "minilm", "all-MiniLM-L6-v2", "transformer",

@@ -26,6 +26,7 @@ from lessons.architecture import builder
 MODELS: dict[str, str] = {
     "digits_cnn": "Digits CNN (the course's, trained)",
     "digits_mlp": "Digits MLP 784-32-16-10 (the course's, trained)",
+    "digits_vit": "Digits ViT, 4 blocks x 4 heads (the course's, trained)",
     "efficientnet_lite0": "EfficientNet-Lite0 (pretrained)",
     "minilm": "MiniLM sentence encoder (pretrained)",
     "resnet18": "ResNet-18 (torchvision, untrained)",
@@ -36,7 +37,7 @@ MODELS: dict[str, str] = {
     "vit_b_16": "ViT-B/16 (torchvision, untrained)",
     "builder": "My model (from the Model builder view)",
 }
-ZOO_MODELS = ("digits_cnn", "digits_mlp", "efficientnet_lite0", "minilm")
+ZOO_MODELS = ("digits_cnn", "digits_mlp", "digits_vit", "efficientnet_lite0", "minilm")
 TORCHVISION_MODELS = ("resnet18", "resnet50", "vgg11", "mobilenet_v3_small", "squeezenet1_1", "vit_b_16")
 CPU_TRACED = ("digits_cnn", "digits_mlp")  # small enough to build with values (see trace_device)
 MINILM_EXAMPLE_TOKENS = 12  # length T of the token-id input (1, T) used to trace MiniLM
@@ -79,6 +80,9 @@ def build_model(name: str, stack: str = builder.DEFAULT_STACK, input_shape: str 
         elif name == "digits_mlp":
             from models.digits import DigitsMLP
             model, image = DigitsMLP(hidden=(32, 16)), (1, 28, 28)
+        elif name == "digits_vit":
+            from models.vit import TinyViT
+            model, image = TinyViT(), (1, 28, 28)
         elif name == "efficientnet_lite0":
             from models.efficientnet_lite import build_efficientnet_lite0
             model, image = build_efficientnet_lite0(), (3, 224, 224)
