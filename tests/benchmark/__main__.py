@@ -4,7 +4,8 @@ Measures, in one run on this machine, against the budgets of issue #3: server st
 first renders (cold, right after health and 30 s after), warm interactions in the browser, server
 memory and its growth, 8 concurrent sessions, each lesson's compute figures (lessons/<slug>/bench.py)
 and the compute kernels' achieved FLOP/s against this machine's fp32 matrix-multiply rate.
-Writes tests/benchmark/results/latest.json and latest.md. Prints misses; never fails.
+Writes tests/benchmark/results/latest.json and latest.md (partial.* for a run limited by --only,
+--no-browser or --concurrency-only). Prints misses; never fails.
 """
 from __future__ import annotations
 
@@ -115,6 +116,8 @@ async def concurrency(rows: list[Row], slugs: list[str], sessions: int, playwrig
         chromium = await web.launch(playwright, niceness=10)
         contexts = [await chromium.new_context(viewport=web.VIEWPORT) for _ in range(sessions)]
         tabs = [(await web.open_page(context, server.url))[0] for context in contexts]
+        frames = [await web.record_socket_frames(context, tab) for context, tab in zip(contexts, tabs)]
+        replies: list[float] = []
         for tab in tabs:  # every student has been through the lessons once, then back home
             for slug in slugs:
                 await web.open_from_sidebar(tab, slug)
@@ -123,14 +126,20 @@ async def concurrency(rows: list[Row], slugs: list[str], sessions: int, playwrig
         async def from_sidebar(i: int) -> tuple[float, int]:
             slug = slugs[i % len(slugs)]
             try:
+                frames[i].clear()
                 opened = await web.open_from_sidebar(tabs[i], slug)
                 changed = await web.interact(tabs[i], main_control(slug), 0)  # step 0 always changes
+                replies.append(web.reply_seconds(frames[i]))
                 return opened + changed, await web.exception_count(tabs[i])
             except Exception as error:  # counted as an error of that student's session
                 print(f"concurrent session {i} on /{slug}: {type(error).__name__}: {error}"[:300])
                 return float("nan"), 1
 
         await burst(rows, server, sessions, from_sidebar, "open from the sidebar + change", budget=3.0)
+        if replies:
+            rows.append(Row(f"{sessions} concurrent sessions, the server's replies to open + change: p95", p95(replies),
+                            "s", None, note=f"median {statistics.median(replies):.2f} s; from each rerun request "
+                                            "to the last reply frame, as Chromium's network stack saw them"))
         for context in contexts:
             await context.close()
 
@@ -270,12 +279,14 @@ def main() -> None:
     machine = f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}"
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(
+    partial = bool(args.only or args.no_browser or args.concurrency_only)
+    stem = "partial" if partial else "latest"  # a partial run never replaces the full table
+    (RESULTS / f"{stem}.json").write_text(json.dumps(
         {"date": stamp, "machine": machine, "seconds": time.time() - started, "quick": args.quick,
          "rows": [row.as_dict() for row in rows]}, indent=1))
     table = markdown_table(rows, stamp, machine)
-    (RESULTS / "latest.md").write_text(table)
-    if args.readme:
+    (RESULTS / f"{stem}.md").write_text(table)
+    if args.readme and not partial:
         write_into_readme(table)
     print(table)
     misses = [row for row in rows if row.missed]
