@@ -12,10 +12,14 @@ from lessons import registry
 
 
 def _lesson_link(lesson: registry.Lesson, pages: Mapping[str, st.Page], note: str = "") -> None:
-    if lesson.slug in pages:
-        st.page_link(pages[lesson.slug], label=f"**{lesson.title}**: {lesson.summary}{note}", icon=lesson.icon)
-    else:
-        st.markdown(f"{lesson.title} *(in preparation)*: {lesson.summary}{note}")
+    """The lesson's title (a link once the lesson is ready) and, under it, what the student will see.
+    The summary is not part of the link: a page link is one line and cuts a long label off."""
+    with st.container(gap=None):
+        if lesson.slug in pages:
+            st.page_link(pages[lesson.slug], label=f"**{lesson.title}**{note}", icon=lesson.icon)
+        else:
+            st.markdown(f"{lesson.title} *(in preparation)*{note}")
+        st.caption(lesson.summary)
 
 
 def render(pages: Mapping[str, st.Page]) -> None:

@@ -47,7 +47,7 @@ COURSE: tuple[Lesson, ...] = (
     Lesson("gradients", "Gradient plots", ":material/stacked_line_chart:", ("during",),
            "Per-layer gradient norms and histograms: vanishing and exploding gradients made visible.",
            ("cnn", "mlp"), ("debug",)),
-    Lesson("landscapes", "Loss landscapes", ":material/landscape:", ("during", "after"),
+    Lesson("landscapes", "Loss landscapes", ":material/landscape:", ("during",),
            "Slices of the loss surface around a trained model, along random filter-normalised directions.",
            ("cnn", "mlp"), ("debug", "compare")),
     Lesson("activations", "Activation heatmaps", ":material/local_fire_department:", ("after", "inference"),
@@ -78,7 +78,7 @@ GOALS = {
     "compare": "Compare representations",
 }
 
-MODEL_KINDS = {"cnn": "CNN (images)", "transformer": "Transformer (text)", "mlp": "MLP (tabular or flat input)"}
+MODEL_KINDS = {"cnn": "CNN (images)", "transformer": "Transformer (text or image patches)", "mlp": "MLP (tabular or flat input)"}
 
 LESSONS: tuple[Lesson, ...] = tuple(lesson for lesson in COURSE if lesson.ready)
 
