@@ -173,7 +173,8 @@ class LessonPage:
         active = st.session_state.get(f"{self.slug}._experiment")
         for exp in experiments:
             with st.container(border=True):
-                st.markdown(f"**{exp.title}.** {exp.question}")
+                stop = "" if exp.title[-1:] in ".?!" else "."
+                st.markdown(f"**{exp.title}{stop}** {exp.question}")
                 guess = st.radio("Your prediction", exp.predictions, index=None, horizontal=True,
                                  key=f"{self.slug}._predict.{exp.key}")
                 st.button("Set up this experiment", key=f"{self.slug}._setup.{exp.key}",

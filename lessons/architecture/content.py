@@ -88,6 +88,8 @@ READING = [
     ui.Reading("Springenberg et al., Striving for Simplicity: The All Convolutional Net, 2014",
                "https://arxiv.org/abs/1412.6806"),
     ui.Reading("Iandola et al., SqueezeNet, 2016", "https://arxiv.org/abs/1602.07360"),
+    ui.Reading("Dosovitskiy et al., An Image is Worth 16x16 Words (ViT), 2020", "https://arxiv.org/abs/2010.11929",
+               "the Vision Transformer; the Digits ViT here is a 4-block version on 7x7 patches"),
     ui.Reading("TensorFlow Playground", "https://playground.tensorflow.org",
                "the neuron-level picture with weights as lines"),
 ]
