@@ -201,26 +201,40 @@ def home_script_row() -> Row:
 
 
 def lesson_compute_rows(slugs: list[str], peak_gflops: float) -> list[Row]:
+    """Each lesson's own figures (lessons/<slug>/bench.py), then the reference kernels of issue #3
+    whose lessons do not exist yet (tests/benchmark/kernels.py)."""
+    from tests.benchmark import kernels
+
     rows: list[Row] = []
+    benched = set()
     for slug in slugs:
         try:
             bench = importlib.import_module(f"lessons.{slug}.bench")
         except ModuleNotFoundError:
             continue
-        figures = bench.compute_figures()
-        flops = {f["name"][:-6]: f["value"] for f in figures if f["name"].endswith(" flops")}
-        for fig in figures:
-            if fig["name"].endswith(" flops"):
-                continue
-            name = fig["name"] if fig["name"].startswith(slug) else f"{slug}: {fig['name']}"
-            rows.append(Row(name, fig["value"], fig.get("unit", ""), fig.get("budget"),
-                            better=fig.get("better", "lower"), note=fig.get("note", "")))
-            kernel = fig["name"][:-8] if fig["name"].endswith(" seconds") else None
-            if kernel in flops and fig["value"] > 0:
-                achieved = flops[kernel] / fig["value"] / 1e9
-                label = kernel if kernel.startswith(slug) else f"{slug}: {kernel}"
-                rows.append(Row(f"{label} achieved GFLOP/s / matmul peak", achieved / peak_gflops,
-                                "ratio", None, better="higher", note=f"{achieved:.1f} GFLOP/s"))
+        benched.add(slug)
+        rows += figure_rows(bench.compute_figures(), slug, peak_gflops)
+    rows += figure_rows(kernels.compute_figures(benched), "kernel", peak_gflops)
+    return rows
+
+
+def figure_rows(figures: list[dict], prefix: str, peak_gflops: float) -> list[Row]:
+    """Rows for figures named like "<kernel> seconds", with "<kernel> flops" turned into achieved
+    GFLOP/s as a share of the machine's matrix-multiply rate."""
+    rows: list[Row] = []
+    flops = {f["name"][:-6]: f["value"] for f in figures if f["name"].endswith(" flops")}
+    for fig in figures:
+        if fig["name"].endswith(" flops"):
+            continue
+        name = fig["name"] if fig["name"].startswith(prefix) else f"{prefix}: {fig['name']}"
+        rows.append(Row(name, fig["value"], fig.get("unit", ""), fig.get("budget"),
+                        better=fig.get("better", "lower"), note=fig.get("note", "")))
+        kernel = fig["name"][:-8] if fig["name"].endswith(" seconds") else None
+        if kernel in flops and fig["value"] > 0:
+            achieved = flops[kernel] / fig["value"] / 1e9
+            label = kernel if kernel.startswith(prefix) else f"{prefix}: {kernel}"
+            rows.append(Row(f"{label} achieved GFLOP/s / matmul peak", achieved / peak_gflops,
+                            "ratio", None, better="higher", note=f"{achieved:.1f} GFLOP/s"))
     return rows
 
 

@@ -1,0 +1,33 @@
+"""The benchmark's own arithmetic (it never runs in tests): p95, reply times, reference kernels."""
+import torch
+
+from tests.benchmark import browser, kernels
+from tests.benchmark.__main__ import figure_rows, p95
+
+
+def test_p95_picks_the_value_below_which_95_percent_lie():
+    assert p95(list(range(1, 101))) == 95
+    assert p95([3.0]) == 3.0
+
+
+def test_reply_seconds_adds_each_request_to_its_last_reply():
+    frames = [(10.0, "sent"), (10.1, "received"), (10.4, "received"),  # open: 0.4 s
+              (12.0, "sent"), (12.2, "received")]  # change: 0.2 s
+    assert abs(browser.reply_seconds(frames) - 0.6) < 1e-9
+    assert browser.reply_seconds([(1.0, "sent")]) == 0.0  # no reply yet: nothing to count
+
+
+def test_filter_normalized_direction_matches_each_filter_norm_and_skips_biases():
+    params = {"conv.weight": torch.randn(4, 3, 3, 3) * torch.arange(1, 5).view(4, 1, 1, 1),
+              "conv.bias": torch.randn(4)}
+    d = kernels.filter_normalized_direction(params, seed=0)
+    torch.testing.assert_close(d["conv.weight"].flatten(1).norm(dim=1), params["conv.weight"].flatten(1).norm(dim=1))
+    assert torch.equal(d["conv.bias"], torch.zeros(4))
+    assert not torch.allclose(d["conv.weight"], kernels.filter_normalized_direction(params, seed=1)["conv.weight"])
+
+
+def test_flop_and_time_figures_become_an_efficiency_ratio():
+    rows = figure_rows([{"name": "step flops", "value": 2e9, "unit": "flop"},
+                        {"name": "step seconds", "value": 0.5, "unit": "s"}], "kernel", peak_gflops=8.0)
+    assert [r.name for r in rows] == ["kernel: step seconds", "kernel: step achieved GFLOP/s / matmul peak"]
+    assert rows[1].value == 0.5  # 2 GFLOP in 0.5 s = 4 GFLOP/s, half of 8
