@@ -147,9 +147,10 @@ def class_name(model_name: str, index: int) -> str:
     return zoo.info(model_name).labels[index]
 
 
-def show_image(image: np.ndarray, caption: str, width: int = 320) -> None:
-    st.image(charts.enlarge(image) if image.shape[0] < 100 else image, caption=caption,
-             width=int(width * (1.4 if ui.presenter_mode() else 1)))
+def show_image(image: np.ndarray, caption: str) -> None:
+    """The image as wide as its column: a fixed pixel width spills over a narrow column (small
+    screens, presenter mode's larger charts beside it). Layouts size pictures through their columns."""
+    st.image(charts.enlarge(image) if image.shape[0] < 100 else image, caption=caption, width="stretch")
 
 
 # --------------------------------------------------------------------------- the page

@@ -9,6 +9,7 @@ import numpy as np
 import streamlit as st
 import torch
 
+from lessons import ui
 from lessons.activations import charts, compute, map_tools, torchcam_compare
 from lessons.activations.page import (CHANNEL_CHOICES, COLORMAPS, DEFAULTS, SLOW_SECONDS, _control, _progress_bar,
                                       class_name, predictions, resolve_class, show_image)
@@ -79,7 +80,7 @@ def heatmap_view(page, model_name, inp, layers, target, result) -> None:
                              channels, x)
     heat = maps[0]
     with picture:
-        left, right = st.columns([1.2, 1])
+        left, right = st.columns([1.6, 1] if ui.presenter_mode() else [1.2, 1])
         with left:
             show_image(map_tools.overlay_heatmap(rgb, heat, opacity, colormap),
                        f"{method} for “{class_name(model_name, class_index)}” at {layer}")

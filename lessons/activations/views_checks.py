@@ -132,7 +132,7 @@ def statistics_view(page, model_name, inp, layers, target, result) -> None:
             acts = input_activations(model_name, source, framing, layers[layer], x)
             heat = layer_statistics.channel_map(torch.from_numpy(acts), int(channel), rgb.shape[:2])
             show_image(map_tools.overlay_heatmap(rgb, heat, page.value("opacity"), page.value("colormap")),
-                       f"channel {int(channel)} on this image (max {acts[0, int(channel)].max():.2f})", width=240)
+                       f"channel {int(channel)} on this image (max {acts[0, int(channel)].max():.2f})")
     strongest = int(np.argmax(acts[0].reshape(acts.shape[1], -1).max(1)))
     result.update(view="Layer statistics", silent_share=float(silent.mean()))
     result["sentences"] = [
@@ -158,14 +158,13 @@ def shortcut_view(page, result) -> None:
     with picture:
         cols = st.columns(3)
         with cols[0]:
-            show_image(np.uint8(maps["rgb"] * 255), f"digit {maps['label']}, {markers}", width=200)
+            show_image(np.uint8(maps["rgb"] * 255), f"digit {maps['label']}, {markers}")
         for col, name in zip(cols[1:], (DIGIT_MODEL, "shortcut_cnn")):
             entry = maps[name]
             with col:
                 share = "" if entry["marker_share"] is None else f", {entry['marker_share']:.0%} of the map on the marker"
                 show_image(map_tools.overlay_heatmap(maps["rgb"], entry["map"], 0.55, "jet"),
-                           f"{zoo.info(name).title}: says {entry['predicted']} ({entry['probability']:.0%}){share}",
-                           width=200)
+                           f"{zoo.info(name).title}: says {entry['predicted']} ({entry['probability']:.0%}){share}")
         page.chart(charts.marker_accuracy_chart(table, height=page.chart_height(70)),
                    "The shortcut model is perfect with the right marker and follows a wrong one.")
     acc = table.set_index(["model", "markers"])["accuracy"]
