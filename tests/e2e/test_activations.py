@@ -39,3 +39,34 @@ def test_upload_a_photo_then_junk(open_page):
     page.locator(ERROR).first.wait_for(timeout=60_000)
     assert "This upload cannot be used" in page.locator(ERROR).first.inner_text()
     assert exceptions(page) == []
+
+
+def test_every_view_renders_with_a_photo_and_with_an_upload(open_page):
+    page = open_page("activations")
+    views = page.get_by_role("radiogroup", name="View")  # the segmented control that picks the view
+    for view in ("TorchCam", "Method grid", "Layer statistics", "Find the mistake", "Sanity check", "Faithfulness"):
+        views.get_by_role("radio", name=view, exact=True).click()
+        wait_for_run(page, 180_000)
+        assert exceptions(page) == [], view
+        assert "activations.view=" + view.replace(" ", "+") in page.url  # the share link follows
+        pictures = page.locator(f"{IMAGE}, {CHART}")
+        pictures.first.wait_for(timeout=60_000)
+        assert pictures.count() >= 1, view
+    # The same views on an uploaded photo (the upload stays while the student switches views).
+    page.get_by_role("radio", name="Heatmap", exact=True).click()
+    wait_for_run(page)
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Photo").first.click()
+    page.get_by_role("option", name="upload your own", exact=True).click()
+    wait_for_run(page)
+    upload = page.locator('input[type="file"]')
+    upload.wait_for(state="attached", timeout=60_000)
+    upload.set_input_files(files=[{"name": "coffee.jpg", "mimeType": "image/jpeg",
+                                   "buffer": (IMAGES_DIR / "coffee.jpg").read_bytes()}])
+    wait_for_run(page)
+    for view in ("Method grid", "Layer statistics", "Faithfulness"):
+        views.get_by_role("radio", name=view, exact=True).click()
+        wait_for_run(page, 180_000)
+        assert exceptions(page) == [], view
+        assert page.locator(ERROR).count() == 0, view
+        page.locator(f"{IMAGE}, {CHART}").first.wait_for(timeout=60_000)
+    assert "espresso" in page.locator("body").inner_text()  # still the uploaded coffee, not the cat
