@@ -92,6 +92,15 @@ def wait_for_run(page, timeout_ms: int = 120_000) -> None:
     page.wait_for_selector(RUN_DONE, timeout=timeout_ms)
 
 
+def wait_until(page, condition, timeout_ms: int = 10_000) -> None:
+    """Poll `condition()` until it is true: a fragment rerun need not show the "running" state, so
+    wait_for_run alone can return before the redraw it caused."""
+    for _ in range(timeout_ms // 100):
+        if condition():
+            return
+        page.wait_for_timeout(100)
+
+
 def exceptions(page) -> list[str]:
     errors = page.locator('[data-testid="stException"]')
     return [errors.nth(i).inner_text()[:300] for i in range(errors.count())]

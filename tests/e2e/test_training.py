@@ -2,7 +2,7 @@
 and chart update while it trains, divergence reported, and two students who do not share runs."""
 from urllib.parse import urlencode
 
-from tests.e2e.conftest import exceptions, wait_for_run
+from tests.e2e.conftest import exceptions, wait_for_run, wait_until
 
 CHART = '[data-testid="stVegaLiteChart"]'
 PROGRESS = '[data-testid="stProgress"]'
@@ -101,10 +101,7 @@ def test_smoothing_redraws_the_curves_without_training_again(open_page):
         page.keyboard.press("ArrowLeft")
     page.wait_for_url("**training.smoothing=0.55*", timeout=30_000)
     wait_for_run(page)
-    for _ in range(100):  # a fragment rerun may not show the "running" state: poll for the redraw
-        if page.locator(CHART).first.inner_html() != loss_chart:
-            break
-        page.wait_for_timeout(100)
+    wait_until(page, lambda: page.locator(CHART).first.inner_html() != loss_chart)
     assert page.locator(run_names).count() == 1  # still one run: the fragment did not train again
     assert page.locator(CHART).first.inner_html() != loss_chart
     assert "After 3 epochs" in page.locator("body").inner_text() and exceptions(page) == []
