@@ -21,6 +21,7 @@ from pathlib import Path
 
 from lessons import registry
 from tests.benchmark import browser as web
+from tests.benchmark import protocol
 from tests.benchmark.report import Row, matmul_gflops, markdown_table, with_peer
 
 RESULTS = Path(__file__).with_name("results")
@@ -116,8 +117,7 @@ async def concurrency(rows: list[Row], slugs: list[str], sessions: int, playwrig
         chromium = await web.launch(playwright, niceness=10)
         contexts = [await chromium.new_context(viewport=web.VIEWPORT) for _ in range(sessions)]
         tabs = [(await web.open_page(context, server.url))[0] for context in contexts]
-        frames = [await web.record_socket_frames(context, tab) for context, tab in zip(contexts, tabs)]
-        replies: list[float] = []
+        requests = await record_requests(chromium, server.url, slugs)
         for tab in tabs:  # every student has been through the lessons once, then back home
             for slug in slugs:
                 await web.open_from_sidebar(tab, slug)
@@ -126,20 +126,14 @@ async def concurrency(rows: list[Row], slugs: list[str], sessions: int, playwrig
         async def from_sidebar(i: int) -> tuple[float, int]:
             slug = slugs[i % len(slugs)]
             try:
-                frames[i].clear()
                 opened = await web.open_from_sidebar(tabs[i], slug)
                 changed = await web.interact(tabs[i], main_control(slug), 0)  # step 0 always changes
-                replies.append(web.reply_seconds(frames[i]))
                 return opened + changed, await web.exception_count(tabs[i])
             except Exception as error:  # counted as an error of that student's session
                 print(f"concurrent session {i} on /{slug}: {type(error).__name__}: {error}"[:300])
                 return float("nan"), 1
 
         await burst(rows, server, sessions, from_sidebar, "open from the sidebar + change", budget=3.0)
-        if replies:
-            rows.append(Row(f"{sessions} concurrent sessions, the server's replies to open + change: p95", p95(replies),
-                            "s", None, note=f"median {statistics.median(replies):.2f} s; from each rerun request "
-                                            "to the last reply frame, as Chromium's network stack saw them"))
         for context in contexts:
             await context.close()
 
@@ -161,8 +155,44 @@ async def concurrency(rows: list[Row], slugs: list[str], sessions: int, playwrig
         for context in new_contexts:
             await context.close()
         await chromium.close()
+        await server_alone(rows, server, sessions, slugs, requests)
     finally:
         server.stop()
+
+
+async def record_requests(chromium, url: str, slugs: list[str]) -> dict[str, list[bytes]]:
+    """In a tab of its own, the requests a student's browser sends to open each lesson from the
+    sidebar and change its main control (replayed by `server_alone`)."""
+    context = await chromium.new_context(viewport=web.VIEWPORT)
+    tab, _ = await web.open_page(context, url)
+    requests = {}
+    for slug in slugs:
+        async def open_and_change(slug=slug):
+            await web.open_from_sidebar(tab, slug)
+            await web.interact(tab, main_control(slug), 0)
+        requests[slug] = await protocol.capture_requests(context, tab, open_and_change)
+        await web.open_from_sidebar(tab, "")
+    await context.close()
+    return requests
+
+
+async def server_alone(rows: list[Row], server, sessions: int, slugs: list[str],
+                       requests: dict[str, list[bytes]]) -> None:
+    """The same open + change for `sessions` students at once, replayed over the websocket protocol
+    without browsers: what the server itself takes when a class clicks together."""
+    label = f"{sessions} concurrent sessions, the server alone (a browser's open + change replayed)"
+    cpu = server.cpu_seconds()
+    results = await asyncio.gather(*(protocol.replay(server.url, requests[slugs[i % len(slugs)]])
+                                     for i in range(sessions)), return_exceptions=True)
+    done = [r for r in results if not isinstance(r, BaseException)]
+    errors = len(results) - len(done) + sum(exceptions for _, _, exceptions in done)
+    rows.append(Row(f"{label}: errors", errors, "count", 0,
+                    note=f"{sum(elements for _, elements, _ in done)} elements drawn"))
+    if done:
+        times = [sum(seconds) for seconds, _, _ in done]
+        rows.append(Row(f"{label}: median", statistics.median(times), "s", None))
+        rows.append(Row(f"{label}: p95", p95(times), "s", None,
+                        note=f"server CPU {server.cpu_seconds() - cpu:.2f} s"))
 
 
 async def burst(rows: list[Row], server, sessions: int, student, what: str, budget: float | None) -> None:

@@ -187,34 +187,6 @@ async def open_from_sidebar(page, slug: str, timeout_ms: int = 60_000) -> float:
 
 
 
-async def record_socket_frames(context, page) -> list[tuple[float, str]]:
-    """A list that fills with (timestamp, "sent" | "received") for every websocket frame of `page`.
-
-    The times come from Chromium's network stack (CDP), not from the page's main thread, so they
-    measure the server's replies even while the tab itself is too busy rendering to look at them.
-    """
-    frames: list[tuple[float, str]] = []
-    cdp = await context.new_cdp_session(page)
-    await cdp.send("Network.enable")
-    cdp.on("Network.webSocketFrameSent", lambda event: frames.append((event["timestamp"], "sent")))
-    cdp.on("Network.webSocketFrameReceived", lambda event: frames.append((event["timestamp"], "received")))
-    return frames
-
-
-def reply_seconds(frames: list[tuple[float, str]]) -> float:
-    """Server time of the requests in `frames`: for each frame the tab sent (a rerun request), the
-    time until the last frame received before the next request; summed."""
-    total, request, last = 0.0, None, None
-    for stamp, kind in sorted(frames) + [(float("inf"), "sent")]:
-        if kind == "sent":
-            if request is not None and last is not None:
-                total += last - request
-            request, last = stamp, None
-        elif request is not None:
-            last = stamp
-    return total
-
-
 def chromium_cpu_seconds() -> float:
     """CPU seconds used so far by every running Chromium process (browser, renderers, GPU)."""
     total = 0.0

@@ -1,20 +1,13 @@
-"""The benchmark's own arithmetic (it never runs in tests): p95, reply times, reference kernels."""
+"""The benchmark's own arithmetic (it never runs in tests): p95, efficiency ratios, reference kernels."""
 import torch
 
-from tests.benchmark import browser, kernels
+from tests.benchmark import kernels
 from tests.benchmark.__main__ import figure_rows, p95
 
 
 def test_p95_picks_the_value_below_which_95_percent_lie():
     assert p95(list(range(1, 101))) == 95
     assert p95([3.0]) == 3.0
-
-
-def test_reply_seconds_adds_each_request_to_its_last_reply():
-    frames = [(10.0, "sent"), (10.1, "received"), (10.4, "received"),  # open: 0.4 s
-              (12.0, "sent"), (12.2, "received")]  # change: 0.2 s
-    assert abs(browser.reply_seconds(frames) - 0.6) < 1e-9
-    assert browser.reply_seconds([(1.0, "sent")]) == 0.0  # no reply yet: nothing to count
 
 
 def test_filter_normalized_direction_matches_each_filter_norm_and_skips_biases():
