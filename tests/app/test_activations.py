@@ -3,16 +3,12 @@ a preset experiment checks itself, and the share link restores the controls."""
 import pytest
 from streamlit.testing.v1 import AppTest
 
-SCRIPT = "from lessons.registry import get; get('activations').render()"
+from tests.app.lesson import open_lesson
+
 
 
 def open_page(**state) -> AppTest:
-    at = AppTest.from_string(SCRIPT, default_timeout=240)
-    for name, value in state.items():
-        at.session_state[f"activations.{name}"] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_lesson("activations", state=state, timeout=240)
 
 
 def charts(at: AppTest) -> int:
@@ -89,18 +85,14 @@ def test_shortcut_experiment_checks_itself():
 
 
 def test_share_link_sets_the_controls():
-    at = AppTest.from_string(SCRIPT, default_timeout=240)
-    at.query_params["activations.method"] = "HiResCAM"
-    at.query_params["activations.image"] = "rocket"
-    at.run()
+    at = open_lesson("activations", query={"activations.method": "HiResCAM", "activations.image": "rocket"},
+                     timeout=240)
     assert not at.exception
     assert at.selectbox(key="activations.method").value == "HiResCAM"
     assert at.selectbox(key="activations.image").value == "rocket"
 
 
 def test_presenter_mode_keeps_the_picture():
-    at = AppTest.from_string(SCRIPT, default_timeout=240)
-    at.session_state["presenter"] = True
-    at.run()
+    at = open_lesson("activations", session={"presenter": True}, timeout=240)
     assert not at.exception and images(at) == 1 and charts(at) == 1
     assert "Check yourself" not in at.subheader.values

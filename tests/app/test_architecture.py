@@ -2,21 +2,13 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-SCRIPT = "from lessons.registry import get; get('architecture').render()"
+from tests.app.lesson import open_lesson
+
 VIEW = "architecture.view"
 
 
 def run(view: str | None = None, query: dict | None = None, **state) -> AppTest:
-    at = AppTest.from_string(SCRIPT, default_timeout=120)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    if view:
-        at.session_state[VIEW] = view
-    for key, value in state.items():
-        at.session_state[f"architecture.{key}"] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_lesson("architecture", query=query, state={**({"view": view} if view else {}), **state})
 
 
 def text(at: AppTest) -> str:
@@ -208,9 +200,7 @@ def test_neuron_view_controls():
 
 
 def test_presenter_mode_keeps_the_picture():
-    at = AppTest.from_string(SCRIPT, default_timeout=120)
-    at.session_state["presenter"] = True
-    at.run()
+    at = open_lesson("architecture", session={"presenter": True})
     assert not at.exception and len(graphviz(at)) == 1
     assert "Check yourself" not in at.subheader.values
 

@@ -3,13 +3,13 @@ control, reports divergence, keeps runs per session, checks a "Try this" on the 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-SCRIPT = "from lessons.registry import get; get('training').render()"
+from tests.app.lesson import open_lesson
+
 TINY = {"dataset": "digits", "model": "mlp", "train_size": 200, "width": 32, "depth": 1, "epochs": 4}
 
 
 def fresh() -> AppTest:
-    at = AppTest.from_string(SCRIPT, default_timeout=120)
-    at.run()
+    at = open_lesson("training")
     assert not at.exception
     return at
 
@@ -113,19 +113,14 @@ def test_try_this_checks_the_precomputed_run_before_training():
 
 
 def test_share_link_sets_the_controls():
-    at = AppTest.from_string(SCRIPT, default_timeout=120)
-    at.query_params["training.lr"] = "0.1"
-    at.query_params["training.optimizer"] = "momentum"
-    at.run()
+    at = open_lesson("training", query={"training.lr": "0.1", "training.optimizer": "momentum"})
     assert not at.exception
     assert at.select_slider(key="training.lr").value == 0.1
     assert "precomputed curves of the LR too high" in texts(at) or "Learning rate too high" in texts(at)
 
 
 def test_presenter_mode_keeps_the_charts():
-    at = AppTest.from_string(SCRIPT, default_timeout=120)
-    at.session_state["presenter"] = True
-    at.run()
+    at = open_lesson("training", session={"presenter": True})
     assert not at.exception and len(charts(at)) >= 2
     assert "Check yourself" not in at.subheader.values
 

@@ -101,6 +101,17 @@ def wait_until(page, condition, timeout_ms: int = 10_000) -> None:
         page.wait_for_timeout(100)
 
 
+def open_view(page, slug: str, view: str, pictures: str, timeout_ms: int = 120_000) -> int:
+    """Pick `view` in the lesson's "View" control; check that no exception shows and that the share
+    link follows; return how many `pictures` (a selector) are on the page once the first has drawn."""
+    page.get_by_role("radiogroup", name="View").get_by_role("radio", name=view, exact=True).click()
+    wait_for_run(page, timeout_ms)
+    assert exceptions(page) == [], view
+    assert f"{slug}.view=" + view.replace(" ", "+") in page.url  # the share link follows
+    page.locator(pictures).first.wait_for(timeout=60_000)
+    return page.locator(pictures).count()
+
+
 def exceptions(page) -> list[str]:
     errors = page.locator('[data-testid="stException"]')
     return [errors.nth(i).inner_text()[:300] for i in range(errors.count())]

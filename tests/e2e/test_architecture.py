@@ -1,5 +1,5 @@
 """The architecture page in real Chromium: diagrams draw, controls change them, the builder explains errors."""
-from tests.e2e.conftest import exceptions, wait_for_run
+from tests.e2e.conftest import exceptions, open_view, wait_for_run
 
 GRAPH = '[data-testid="stGraphVizChart"] svg'
 
@@ -24,15 +24,9 @@ def test_layer_diagram_draws_and_direction_changes_it(open_page):
 
 def test_every_view_renders_without_exceptions(open_page):
     page = open_page("architecture")
-    views = page.get_by_role("radiogroup", name="View")  # the segmented control that picks the view
+    charts = '[data-testid="stGraphVizChart"], [data-testid="stVegaLiteChart"]'
     for view in ("Autograd graph", "Parameter table", "One layer", "Model builder", "Compare", "Neurons"):
-        views.get_by_role("radio", name=view, exact=True).click()
-        wait_for_run(page)
-        assert exceptions(page) == [], view
-        assert "architecture.view=" + view.replace(" ", "+") in page.url  # the share link follows
-        charts = page.locator('[data-testid="stGraphVizChart"], [data-testid="stVegaLiteChart"]')
-        charts.first.wait_for(timeout=60_000)
-        assert charts.count() >= 1, view
+        assert open_view(page, "architecture", view, charts) >= 1, view
 
 
 def test_builder_shape_mismatch_is_explained(open_page):
