@@ -8,7 +8,9 @@ prose and enlarges the charts; "Reset" puts every control back to its default.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,25 @@ import streamlit as st
 from lessons import warmup
 
 PRESENTER_KEY = "presenter"
+_log = logging.getLogger("lessons")
+
+
+@contextmanager
+def shown_failure(what: str) -> Iterator[None]:
+    """Run one section's computation; if it raises, show a short message in that section.
+
+    `what` completes "Could not ..." (for example "draw the Grad-CAM map"). The traceback goes
+    to the server log, the student sees a plain sentence, and the rest of the page keeps
+    working: never Streamlit's page-wide "This app has encountered an error". Streamlit's own
+    control flow (st.rerun, st.stop) derives from BaseException and passes through.
+    """
+    try:
+        yield
+    except Exception as error:  # noqa: BLE001 - one failing section must not take the page down
+        _log.exception("section failed: %s", what)
+        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+        st.error(f"Could not {what}. The rest of the page still works: change a control or press "
+                 f"Reset. (Reason: {reason})", icon=":material/error:")
 
 
 @dataclass(frozen=True)
