@@ -29,6 +29,19 @@ def test_header_objectives_and_what_you_see():
     assert at.subheader.values[:2] == ["What you see", "Try this"]
 
 
+def test_a_failing_section_shows_its_message_and_the_page_goes_on():
+    at = run_page()
+    assert [m.label for m in at.metric] == ["result", "quotient"]  # 3 squared: nothing fails
+    at.selectbox(key="scaffold.shape").set_value("cube").run()
+    assert not at.exception  # no page-wide error
+    assert [m.label for m in at.metric] == ["result"]
+    assert len(at.error) == 1
+    message = at.error[0].value
+    assert message.startswith("Could not divide by the result minus 27.") and "division by zero" in message
+    assert "Traceback" not in message
+    assert at.subheader.values[:2] == ["What you see", "Try this"]  # the sections after it are drawn
+
+
 def test_experiment_needs_a_prediction_then_sets_controls_and_checks():
     at = run_page()
     setup = at.button(key="scaffold._setup.five")

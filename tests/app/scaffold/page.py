@@ -11,6 +11,8 @@ n = page.control(st.slider, "n", "n", 1, 10)
 shape = page.control(st.selectbox, "shape", "shape", ["square", "cube"])
 result = n ** (2 if shape == "square" else 3)
 st.metric("result", result)
+with ui.shown_failure("divide by the result minus 27"):
+    st.metric("quotient", 1 / (result - 27))  # n = 3, cube: a ZeroDivisionError in this section only
 page.what_you_see([f"{n} {shape}d is {result}."])
 page.try_this([
     ui.Experiment("five", "Five squared", {"n": 5, "shape": "square"}, "What is 5 squared?",
