@@ -21,6 +21,11 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 SERVER_LOG = Path(os.environ.get("E2E_SERVER_LOG", "/tmp/e2e_streamlit_server.log"))
 RUN_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+# "Usable" as a student sees it: the script run has finished AND no grey skeleton placeholder is
+# left (controls stay skeletons for a while after the run, until the browser has loaded their code).
+USABLE = """() => { const app = document.querySelector('[data-testid="stApp"]');
+  return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-testid="stSkeleton"]'); }"""
 
 
 def _free_port() -> int:
@@ -86,19 +91,25 @@ def open_page(browser, app_url):
 
 
 def wait_for_run(page, timeout_ms: int = 120_000) -> None:
-    """Wait until Streamlit has started and finished the current script run."""
+    """Wait until the page is usable: the current script run has finished and no skeleton is left.
+
+    A rerun triggered by a widget starts asynchronously, and a fragment rerun need not show the
+    "running" state at all: after an action, wait for its effect with `wait_until` too.
+    """
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
-    page.wait_for_timeout(300)  # a rerun triggered by a widget starts asynchronously
-    page.wait_for_selector(RUN_DONE, timeout=timeout_ms)
+    page.wait_for_timeout(300)  # give a rerun the click started the chance to show "running"
+    page.wait_for_function(USABLE, timeout=timeout_ms, polling=100)
 
 
-def wait_until(page, condition, timeout_ms: int = 10_000) -> None:
-    """Poll `condition()` until it is true: a fragment rerun need not show the "running" state, so
-    wait_for_run alone can return before the redraw it caused."""
+def wait_until(page, condition, timeout_ms: int = 60_000, what: str = "the condition") -> None:
+    """Poll `condition()` until it is true, and fail if it never is: a fragment rerun need not show
+    the "running" state, so wait_for_run alone can return before the redraw it caused. The limit
+    is generous: it only ends a test that would otherwise hang, never decides a pass."""
     for _ in range(timeout_ms // 100):
         if condition():
             return
         page.wait_for_timeout(100)
+    raise AssertionError(f"waited {timeout_ms / 1000:.0f} s for {what}")
 
 
 def open_view(page, slug: str, view: str, pictures: str, timeout_ms: int = 120_000) -> int:

@@ -2,7 +2,7 @@
 import pytest
 
 from lessons import registry
-from tests.e2e.conftest import exceptions
+from tests.e2e.conftest import exceptions, wait_until
 
 CHARTS = ('[data-testid="stVegaLiteChart"], [data-testid="stGraphVizChart"], '
           '[data-testid="stPlotlyChart"], [data-testid="stImage"]')
@@ -16,9 +16,8 @@ def test_home_page_renders_course_map_and_guide(open_page):
     for lesson in registry.COURSE:
         assert lesson.title in body
     page.get_by_text("Debug a training run that does not learn").click()
-    page.wait_for_timeout(800)
-    assert "start here" in page.locator("body").inner_text()
-    assert "home.goal=Debug" in page.url  # the URL is the share link
+    wait_until(page, lambda: "home.goal=Debug" in page.url, what="the goal in the share link")
+    wait_until(page, lambda: "start here" in page.locator("body").inner_text(), what="the guide's answer")
 
 
 @pytest.mark.parametrize("slug", [lesson.slug for lesson in registry.LESSONS])
