@@ -8,7 +8,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import streamlit as st  # noqa: E402
 
-from lessons import home, registry, ui, warmup  # noqa: E402
+from lessons import home, registry, ui  # noqa: E402
 
 st.set_page_config(page_title="Look inside deep learning models", page_icon=":material/biotech:",
                    layout="wide")
@@ -28,6 +28,4 @@ for phase, phase_title in registry.PHASES.items():
 
 page = st.navigation(sections)
 ui.presenter_toggle()
-warmup.wait_until_warm()  # never import in parallel with the warm-up thread
-page.run()
-warmup.start()  # after the page, so the first page a student opens does not wait for it
+page.run()  # a lesson starts its own warm-up and waits for nothing else (lessons/warmup.py)

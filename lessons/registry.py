@@ -27,23 +27,38 @@ class Lesson:
     model_kinds: tuple[str, ...]  # "cnn", "transformer", "mlp"
     goals: tuple[str, ...] = field(default=())  # keys of GOALS
     ready: bool = False
+    # What the lesson's pages need that is slow the first time in a process: imports, shared models,
+    # one-off functions ("module:function"), in order, shared base packages first (lessons/warmup.py).
+    # Opening the lesson warms these in the background; no other lesson waits for them.
+    warm: tuple[str, ...] = field(default=())
+    # True when the page's first render needs none of `warm` (it draws shipped results): the page
+    # then calls `LessonPage.go_live()` before its first live computation instead of waiting here.
+    light_first_render: bool = False
 
     @property
     def page_module(self) -> str:
         return f"lessons.{self.slug}.page"
 
     def render(self) -> None:
-        """Import the lesson's page on first use and draw it."""
+        """Start the lesson's warm-up, wait for it unless the first render is light, draw the page."""
+        from lessons import warmup
+
+        warmup.start(self.slug)
+        if not self.light_first_render:
+            warmup.wait(self.slug)
         importlib.import_module(self.page_module).render()
 
 
 COURSE: tuple[Lesson, ...] = (
     Lesson("architecture", "Model architecture", ":material/account_tree:", ("before",),
            "Layer diagrams, the autograd graph, a parameter table and a model builder with live shapes.",
-           ("cnn", "transformer", "mlp"), ("architecture",), ready=True),
+           ("cnn", "transformer", "mlp"), ("architecture",), ready=True,
+           warm=("numpy", "pandas", "altair", "torch", "torchvision", "models.zoo", "model:digits_cnn",
+                 "torchview", "torchviz", "lessons.architecture.graphs:warm_up")),
     Lesson("training", "Training curves", ":material/show_chart:", ("during",),
            "Train a real model in the page and read its loss and accuracy curves as they grow.",
-           ("cnn", "mlp"), ("debug",), ready=True),
+           ("cnn", "mlp"), ("debug",), ready=True,
+           warm=("numpy", "pandas", "altair", "torch", "sklearn.metrics", "lessons.training.compute:warm_up")),
     Lesson("gradients", "Gradient plots", ":material/stacked_line_chart:", ("during",),
            "Per-layer gradient norms and histograms: vanishing and exploding gradients made visible.",
            ("cnn", "mlp"), ("debug",)),
@@ -52,7 +67,10 @@ COURSE: tuple[Lesson, ...] = (
            ("cnn", "mlp"), ("debug", "compare")),
     Lesson("activations", "Activation heatmaps", ":material/local_fire_department:", ("after", "inference"),
            "Class activation maps on photos and digits, and a model caught looking at the wrong thing.",
-           ("cnn",), ("looks_at",), ready=True),
+           ("cnn",), ("looks_at",), ready=True,
+           warm=("numpy", "pandas", "altair", "torch", "torchvision", "models.zoo", "model:efficientnet_lite0",
+                 "model:digits_cnn", "sklearn", "scipy.stats", "matplotlib", "cv2", "pytorch_grad_cam",
+                 "torchcam")),
     Lesson("features", "Feature visualization", ":material/palette:", ("after",),
            "Images optimised to excite one channel: what a unit of the network responds to.",
            ("cnn",), ("looks_at", "compare")),

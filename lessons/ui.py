@@ -114,6 +114,22 @@ class LessonPage:
     shared: set[str] = field(default_factory=set)
 
     # ----- state -------------------------------------------------------------------------------
+    @property
+    def _light_first_render(self) -> bool:
+        from lessons import registry
+
+        try:
+            return registry.get(self.slug).light_first_render
+        except KeyError:  # a page outside the course (the scaffold test page)
+            return True
+
+    def go_live(self) -> None:
+        """Wait for this lesson's warm-up (imports, models) before its first live computation.
+
+        A lesson whose first render draws shipped results calls this when the student leaves them.
+        """
+        warmup.wait(self.slug)
+
     def key(self, name: str) -> str:
         return f"{self.slug}.{name}"
 
@@ -137,7 +153,8 @@ class LessonPage:
         default=): a bound widget leaves its default out of the URL and reads a missing parameter
         as that default, so both must agree for every share link to reproduce the page.
         """
-        warmup.wait_until_warm()  # fragment reruns skip the router's wait: every control waits too
+        if not self._light_first_render:  # fragment reruns skip the router: every control waits too
+            warmup.wait(self.slug)
         if name in self.defaults:
             kwargs.setdefault("bind", "query-params")
             kwargs.update(_widget_default(widget, self.defaults[name], args, kwargs))
