@@ -1,8 +1,9 @@
 """The benchmark: `python -m tests.benchmark [--quick] [--only SLUG ...]`.
 
-Measures, in one run on this machine, against the budgets of issue #3: server start, home and lesson
-first renders (cold, right after health and 30 s after), warm interactions in the browser, server
-memory and its growth, 8 concurrent sessions, each lesson's compute figures (lessons/<slug>/bench.py)
+Measures, in one run on this machine, against the budgets of issues #3 and #11: a student's first
+minute on each page (usable time on a fresh and on a warm server, beside a trivial page served the
+same way as the floor; tests/benchmark/first_minute.py), warm interactions in the browser beside the
+floor's rerun, server memory (one lesson used, all lessons visited) and its growth, 8 concurrent sessions, each lesson's compute figures (lessons/<slug>/bench.py)
 and the compute kernels' achieved FLOP/s against this machine's fp32 matrix-multiply rate.
 Writes tests/benchmark/results/latest.json and latest.md (partial.* for a run limited by --only,
 --no-browser or --concurrency-only). Prints misses; never fails.
@@ -40,30 +41,11 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-async def cold_renders(slugs: list[str], wait_after_health: float, rows: list[Row], playwright) -> None:
-    """One fresh server per page: first render of that page, either opened right after health, or
-    opened `wait_after_health` seconds after a first visitor landed on the home page (which starts
-    the background warm-up)."""
-    label = f"{wait_after_health:g} s after a home-page visit" if wait_after_health else "right after health"
-    for slug in slugs:
-        server = web.Server()
-        try:
-            chromium = await web.launch(playwright)
-            if wait_after_health:
-                home, _ = await web.open_page(chromium, server.url)
-                await home.close()
-                await asyncio.sleep(wait_after_health)
-            page, seconds = await web.open_page(chromium, f"{server.url}/{slug}")
-            errors = await web.exception_count(page)
-            rows.append(Row(f"first render /{slug or 'home'} ({label})", seconds, "s", 5.0 if slug else 2.0,
-                            note=f"{errors} exceptions" if errors else ""))
-            await chromium.close()
-        finally:
-            server.stop()
-
-
 async def warm_session(rows: list[Row], slugs: list[str], changes: int, growth_interactions: int,
-                       playwright) -> None:
+                       playwright, floor_rerun: float | None = None) -> None:
+    """One server, one browser: every lesson opened in turn and its main control changed `changes`
+    times (median and p95 beside the trivial page's rerun, the floor), then memory over more work."""
+    floor = f"floor rerun {floor_rerun:.2f} s" if floor_rerun is not None else ""
     server = web.Server()
     rows.append(Row("server start to /_stcore/health", server.health_seconds, "s", None))
     try:
@@ -81,8 +63,8 @@ async def warm_session(rows: list[Row], slugs: list[str], changes: int, growth_i
                 rows.append(Row(f"/{slug} warm interaction median", float("nan"), "s", 0.3,
                                 note=f"{type(error).__name__}: {error}"[:120]))
                 continue
-            rows.append(Row(f"/{slug} warm interaction median", statistics.median(times), "s", 0.3))
-            rows.append(Row(f"/{slug} warm interaction p95", p95(times), "s", 1.0))
+            rows.append(Row(f"/{slug} warm interaction median", statistics.median(times), "s", 0.3, note=floor))
+            rows.append(Row(f"/{slug} warm interaction p95", p95(times), "s", 1.0, note=floor))
             server.rss()
         rows.append(Row("server peak memory, all lessons visited", server.peak_rss / 2**20, "MB", 1536))
         before = server.rss()
@@ -277,19 +259,29 @@ async def concurrency_rows(slugs: list[str]) -> list[Row]:
     return rows
 
 
+async def first_minute_only_rows(slugs: list[str], quick: bool) -> list[Row]:
+    from playwright.async_api import async_playwright
+
+    from tests.benchmark.first_minute import first_minute_rows
+
+    async with async_playwright() as playwright:
+        return await first_minute_rows(slugs, playwright, quick)
+
+
 async def browser_rows(slugs: list[str], quick: bool) -> list[Row]:
     from playwright.async_api import async_playwright
 
+    from tests.benchmark.first_minute import first_minute_rows
+
     rows: list[Row] = []
     async with async_playwright() as playwright:
+        first = await first_minute_rows(slugs, playwright, quick)
+        floor_rerun = next(r.value for r in first if r.name.startswith("floor: trivial page rerun"))
         await warm_session(rows, slugs, changes=5 if quick else 10, growth_interactions=20 if quick else 100,
-                           playwright=playwright)
+                           playwright=playwright, floor_rerun=floor_rerun)
         if slugs:
             await concurrency(rows, slugs, sessions=8, playwright=playwright)
-        await cold_renders([""] + slugs, 0.0, rows, playwright)
-        if not quick:
-            await cold_renders(slugs, 30.0, rows, playwright)
-    return rows
+    return first + rows
 
 
 def write_into_readme(table: str) -> None:
@@ -302,28 +294,31 @@ def write_into_readme(table: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions, no 30 s cold renders")
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions, a shorter wait for the warm server")
     parser.add_argument("--only", nargs="*", help="lesson slugs (default: every registered lesson)")
     parser.add_argument("--no-browser", action="store_true", help="compute figures only")
     parser.add_argument("--readme", action="store_true", help="also put the table into README.md")
     parser.add_argument("--concurrency-only", action="store_true", help="only the concurrent sessions")
+    parser.add_argument("--first-minute-only", action="store_true", help="only the first-minute rows")
     args = parser.parse_args()
     slugs = args.only or [lesson.slug for lesson in registry.LESSONS]
     started = time.time()
     peak = matmul_gflops()
     rows = [Row("fp32 matrix multiply (this machine)", peak, "GFLOP/s", None, better="higher")]
-    if not args.concurrency_only:
+    if not (args.concurrency_only or args.first_minute_only):
         rows.append(home_script_row())
         rows += lesson_compute_rows(slugs, peak)
     if args.concurrency_only:
         rows += asyncio.run(concurrency_rows(slugs))
+    elif args.first_minute_only:
+        rows += asyncio.run(first_minute_only_rows(slugs, args.quick))
     elif not args.no_browser:
         rows += asyncio.run(browser_rows(slugs, args.quick))
     rows = [with_peer(row) for row in rows]
     machine = f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}"
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     RESULTS.mkdir(exist_ok=True)
-    partial = bool(args.only or args.no_browser or args.concurrency_only)
+    partial = bool(args.only or args.no_browser or args.concurrency_only or args.first_minute_only)
     stem = "partial" if partial else "latest"  # a partial run never replaces the full table
     (RESULTS / f"{stem}.json").write_text(json.dumps(
         {"date": stamp, "machine": machine, "seconds": time.time() - started, "quick": args.quick,

@@ -47,16 +47,16 @@ SETTLED = """async ([startMs, quietMs, timeoutMs]) => {
 
 
 class Server:
-    """`streamlit run streamlit_app.py` on a free loopback port."""
+    """`streamlit run <app>` (the course by default) on a free loopback port."""
 
-    def __init__(self) -> None:
+    def __init__(self, app: str = "streamlit_app.py") -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         started = time.perf_counter()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+            [sys.executable, "-m", "streamlit", "run", app, "--server.headless", "true",
              "--server.address", "127.0.0.1", "--server.port", str(self.port)],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         while True:
@@ -109,6 +109,37 @@ async def launch(playwright, niceness: int = 0):
 
 
 VIEWPORT = {"width": 1400, "height": 1000}
+
+
+# Usable as a student sees it: the script run has finished, no grey skeleton placeholder is left, and
+# a control and the main picture are drawn (a Vega/Plotly/Graphviz chart with its SVG or canvas, or a
+# loaded image); a page without pictures (the home page) needs its title and a control.
+USABLE = """(needsPicture) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  if (document.querySelector('[data-testid="stSkeleton"]')) return false;
+  const control = document.querySelector('[data-testid="stSlider"], [data-testid="stSelectbox"], '
+    + '[data-testid="stButtonGroup"], [data-testid="stRadio"], [data-testid="stPills"], [data-testid="stButton"]');
+  if (!control) return false;
+  if (!needsPicture) return !!document.querySelector('h1');
+  const drawn = document.querySelector('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg, '
+    + '[data-testid="stGraphVizChart"] svg, [data-testid="stPlotlyChart"] .main-svg');
+  const images = [...document.querySelectorAll('[data-testid="stImage"] img')];
+  return !!drawn || images.some(img => img.complete && img.naturalWidth > 0);
+}"""
+
+
+async def open_usable(browser, url: str, needs_picture: bool = True, timeout_ms: int = 180_000):
+    """Open url in a fresh browser context (a new student: cold cache, no cookies); return
+    (context, page, seconds from navigation until the page is usable, see USABLE)."""
+    context = await browser.new_context(viewport=VIEWPORT)
+    page = await context.new_page()
+    started = time.perf_counter()
+    await page.goto(url)
+    await page.wait_for_function(USABLE, arg=needs_picture, timeout=timeout_ms, polling=50)
+    seconds = time.perf_counter() - started
+    await page.evaluate(RECORD_RUNS)
+    return context, page, seconds
 
 
 async def open_page(browser_or_context, url: str, timeout_ms: int = 180_000):

@@ -24,12 +24,16 @@ class Row:
         return {**asdict(self), "missed": self.missed}
 
 
-# Peers measured on this machine in a browser (issue #5): TorchCam's own Streamlit demo.
+# Peers quoted from an earlier measurement (TorchCam's own Streamlit demo, in a browser on a machine
+# of this workplace, 2026-11-26), not measured in this run: the notes say so. A peer counts as a
+# comparison only when it runs in the same run, as the floor page does.
+QUOTED_ON = "2026-11-26"
 PEERS = {
-    "first render /activations": ("TorchCam demo", 4.8),  # its best first render (4.8-6.9 s)
+    "/activations usable, warm server": ("TorchCam demo's new tab", 3.5),
     "/activations warm interaction median": ("TorchCam demo", 0.48),  # compute button to result
     "/activations warm interaction p95": ("TorchCam demo", 2.42),
     "activations: ScoreCAM": ("TorchCam demo, no progress shown", 21.0),
+    "/activations server memory": ("TorchCam demo after the same work", 863.0),
     "server peak memory": ("TorchCam demo after four models", 1660.0),
 }
 
@@ -41,7 +45,8 @@ def with_peer(row: "Row") -> "Row":
             verdict = "faster" if row.value < value else "NOT better"
             if row.unit == "MB":
                 verdict = "less" if row.value < value else "NOT less"
-            row.note = "; ".join(filter(None, [row.note, f"{peer}: {value:g} {row.unit}, ours {verdict}"]))
+            quoted = f"{peer}: {value:g} {row.unit}, quoted from {QUOTED_ON}, not this run; ours {verdict}"
+            row.note = "; ".join(filter(None, [row.note, quoted]))
     return row
 
 
