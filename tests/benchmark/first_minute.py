@@ -39,6 +39,20 @@ def lesson_bench_value(slug: str, name: str, default):
         return default
 
 
+def libraries_memory_mb(slug: str) -> float:
+    """Resident memory of a bare Python process that has done only the lesson's warm-up steps (its
+    libraries and shared models, no Streamlit server): what the lesson needs before any student."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import psutil; from lessons import warmup; warmup.wait(%r); "
+            "print(psutil.Process().memory_info().rss / 2**20)" % slug)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=web.ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    return float(out.stdout.split()[-1])
+
+
 async def _one_server(playwright, app: str, path: str, needs_picture: bool, control: dict | None,
                       changes: int, warm_after: float) -> dict:
     server = web.Server(app)
@@ -93,6 +107,8 @@ async def first_minute_rows(slugs: list[str], playwright, quick: bool = False) -
         if lesson["reruns"]:
             rows.append(Row(f"/{slug} first {changes} changes of its main control, median", statistics.median(lesson["reruns"]),
                             "s", None, note=f"floor rerun {floor_rerun:.2f} s"))
+        needed = libraries_memory_mb(slug)
         rows.append(Row(f"/{slug} server memory, one student used only this lesson", lesson["memory_mb"], "MB",
-                        lesson_bench_value(slug, "MEMORY_BUDGET_MB", DEFAULT_MEMORY_BUDGET_MB)))
+                        lesson_bench_value(slug, "MEMORY_BUDGET_MB", DEFAULT_MEMORY_BUDGET_MB),
+                        note=f"its libraries and models alone, in a bare process: {needed:.0f} MB"))
     return rows
