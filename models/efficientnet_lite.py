@@ -13,36 +13,21 @@ mean 0.5 and std 0.5 (TensorFlow's (x - 127) / 128) and TensorFlow "SAME" paddin
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from importlib import resources
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-EFFICIENTNET_LITE0_INPUT_SIZE = 224
-EFFICIENTNET_LITE0_MEAN = (0.5, 0.5, 0.5)  # TF-Lite preprocessing: (pixel - 127) / 128
-EFFICIENTNET_LITE0_STD = (0.5, 0.5, 0.5)
+from models.catalogue import (EFFICIENTNET_LITE0_INPUT_SIZE, EFFICIENTNET_LITE0_MEAN,  # noqa: E402,F401
+                              EFFICIENTNET_LITE0_STAGES, EFFICIENTNET_LITE0_STD, IMAGENET_CLASSES_FILE,
+                              imagenet_labels)
+
 BN_EPS, BN_MOMENTUM = 1e-3, 0.01  # TensorFlow's decay 0.99 is PyTorch's momentum 0.01
 
 # One row per stage: (repeats, kernel, first stride, expansion ratio, output channels).
 LITE0_STAGE_CONFIG = [(1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80),
                       (3, 5, 1, 6, 112), (4, 5, 2, 6, 192), (1, 3, 1, 6, 320)]
-
-# Human-readable layer name -> path for `model.get_submodule(path)`. Stage outputs are the last
-# block of each stage (linear bottleneck, no activation); stem and head are post-ReLU6 maps.
-EFFICIENTNET_LITE0_STAGES: dict[str, str] = {
-    "stem (32 ch, 112 px)": "_stem_act",
-    "stage 1 (16 ch, 112 px)": "_blocks.0",
-    "stage 2 (24 ch, 56 px)": "_blocks.2",
-    "stage 3 (40 ch, 28 px)": "_blocks.4",
-    "stage 4 (80 ch, 14 px)": "_blocks.7",
-    "stage 5 (112 ch, 14 px)": "_blocks.10",
-    "stage 6 (192 ch, 7 px)": "_blocks.14",
-    "stage 7 (320 ch, 7 px)": "_blocks.15",
-    "head conv (1280 ch, 7 px)": "_head_act",
-}
-
 
 class Conv2dSame(nn.Conv2d):
     """Conv2d with TensorFlow "SAME" padding: output size = ceil(input / stride); an odd total
@@ -151,14 +136,3 @@ def preprocess_image(pil_image, size: int = EFFICIENTNET_LITE0_INPUT_SIZE) -> to
     return ((x - mean) / std).unsqueeze(0)  # (1, 3, size, size)
 
 
-IMAGENET_CLASSES_FILE = Path(__file__).resolve().parents[1] / "data" / "imagenet_classes.txt"
-
-
-def imagenet_labels() -> list[str]:
-    """The 1,000 ImageNet class names, in class-index order.
-
-    Copied once from torchvision's `ResNet18_Weights.IMAGENET1K_V1.meta["categories"]` by
-    `python -m data.build_data` (a test checks they agree): importing torchvision for them costs ~2 s
-    on a cold server.
-    """
-    return IMAGENET_CLASSES_FILE.read_text().splitlines()

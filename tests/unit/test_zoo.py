@@ -63,3 +63,23 @@ def test_borrow_is_exclusive_between_threads():
 def test_unknown_model_name_is_a_clear_error():
     with pytest.raises(KeyError, match="unknown model"):
         zoo.info("resnet9000")
+
+
+def test_the_catalogue_describes_every_model_without_importing_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys; from models import catalogue; "
+            "infos = [catalogue.info(n) for n in catalogue.NAMES]; print('torch' in sys.modules, len(infos))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+    assert out.stdout.split() == ["False", str(len(zoo.NAMES))]
+
+
+def test_catalogue_labels_match_each_classifier_output():
+    for name in ("digits_cnn", "efficientnet_lite0"):
+        model, meta = zoo.load(name)
+        x = torch.zeros(1, *meta.input_size)  # (1, C, H, W)
+        assert model(x).shape == (1, len(meta.labels)), name
+        for path in meta.target_layers.values():
+            model.get_submodule(path)  # every inspectable layer exists
