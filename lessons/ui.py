@@ -133,6 +133,12 @@ class LessonPage:
     def key(self, name: str) -> str:
         return f"{self.slug}.{name}"
 
+    def at_defaults(self, names: Sequence[str] | None = None) -> bool:
+        """Whether these controls (all shareable ones by default) hold the lesson's defaults: then a
+        page may draw results shipped in the repository instead of computing them (call it after
+        drawing the controls)."""
+        return all(self.value(name) == self.defaults[name] for name in (names or self.defaults))
+
     def value(self, name: str) -> Any:
         return st.session_state.get(self.key(name), self.defaults.get(name))
 

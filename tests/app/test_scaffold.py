@@ -117,3 +117,18 @@ def test_share_link_carries_a_value_equal_to_the_widgets_first_option():
     at.run()
     assert at.slider(key="scaffold.n").value == 1
     assert at.metric[0].value == "1"
+
+
+def test_at_defaults_follows_the_controls():
+    import streamlit as st  # noqa: F401
+
+    at = AppTest.from_string(
+        "import streamlit as st\nfrom lessons import ui\n"
+        "page = ui.LessonPage('s', 'S', defaults={'n': 3, 'shape': 'square'})\n"
+        "page.control(st.slider, 'n', 'n', 1, 10)\n"
+        "st.write('defaults' if page.at_defaults() else 'changed')\n"
+        "st.write('n default' if page.at_defaults(['n']) else 'n changed')", default_timeout=30)
+    at.run()
+    assert [m.value for m in at.markdown] == ["defaults", "n default"]
+    at.slider(key="s.n").set_value(4).run()
+    assert [m.value for m in at.markdown] == ["changed", "n changed"]
