@@ -29,24 +29,6 @@ def _timed(step, repeats: int) -> float:
     return (time.perf_counter() - start) / repeats
 
 
-def filter_normalized_direction(params: dict, seed: int) -> dict:
-    """A random direction in weight space scaled filter by filter to the weights' own norms
-    (Li et al., "Visualizing the Loss Landscape of Neural Nets", NeurIPS 2018); biases get 0."""
-    import torch
-
-    generator = torch.Generator().manual_seed(seed)
-    direction = {}
-    for name, weight in params.items():
-        if weight.dim() <= 1:
-            direction[name] = torch.zeros_like(weight)
-            continue
-        d = torch.randn(weight.shape, generator=generator)  # same shape as the weight
-        d_norms = d.flatten(1).norm(dim=1).view(-1, *[1] * (weight.dim() - 1))  # (out, 1, ...)
-        w_norms = weight.flatten(1).norm(dim=1).view(-1, *[1] * (weight.dim() - 1))
-        direction[name] = d * w_norms / (d_norms + 1e-10)
-    return direction
-
-
 def loss_surface_figures(points: int = 5, digits: int = 500) -> list[dict]:
     """Loss of the trained digits CNN on a points x points grid of weights θ + a·d1 + b·d2."""
     import torch
@@ -55,6 +37,7 @@ def loss_surface_figures(points: int = 5, digits: int = 500) -> list[dict]:
     from torch.utils.flop_counter import FlopCounterMode
 
     import data
+    from lessons.landscapes.compute import filter_normalized_direction  # the lesson's, with Li et al.'s defaults
     from models import zoo
     from models.digits import to_tensor
 

@@ -1,7 +1,7 @@
 """The benchmark's own arithmetic (it never runs in tests): p95, efficiency ratios, reference kernels."""
 import torch
 
-from tests.benchmark import kernels
+from lessons.landscapes.compute import filter_normalized_direction
 from tests.benchmark.__main__ import figure_rows, p95
 
 
@@ -13,10 +13,10 @@ def test_p95_picks_the_value_below_which_95_percent_lie():
 def test_filter_normalized_direction_matches_each_filter_norm_and_skips_biases():
     params = {"conv.weight": torch.randn(4, 3, 3, 3) * torch.arange(1, 5).view(4, 1, 1, 1),
               "conv.bias": torch.randn(4)}
-    d = kernels.filter_normalized_direction(params, seed=0)
+    d = filter_normalized_direction(params, seed=0)
     torch.testing.assert_close(d["conv.weight"].flatten(1).norm(dim=1), params["conv.weight"].flatten(1).norm(dim=1))
     assert torch.equal(d["conv.bias"], torch.zeros(4))
-    assert not torch.allclose(d["conv.weight"], kernels.filter_normalized_direction(params, seed=1)["conv.weight"])
+    assert not torch.allclose(d["conv.weight"], filter_normalized_direction(params, seed=1)["conv.weight"])
 
 
 def test_flop_and_time_figures_become_an_efficiency_ratio():

@@ -1,0 +1,61 @@
+"""Loss landscapes: honest slices of a function of thousands of weights.
+
+Thin page: the view picker (URL-bound), one fragment per view (views.py), the scaffold. The first
+render draws results shipped in the repository (store.py) and imports no torch; a view calls
+page.go_live() (helpers.shipped_or) before its first live computation.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from lessons import ui
+from lessons.landscapes import content
+from lessons.landscapes.settings import DEFAULTS, SLUG, VIEWS
+
+WHY = """A network's loss is a function of all its weights at once: 25,818 numbers for the small MLP here.
+A **loss-landscape plot** shows a one- or two-dimensional slice through that function. Used **during and
+after training**, slices answer questions a loss curve cannot: is the minimum wide or sharp, are two
+solutions in the same valley, do skip connections make the surface easier to descend, where did the
+optimizer actually go? They are also easy to draw dishonestly: this page shows how to make one that
+means something, and how much a single random slice can be trusted."""
+
+OBJECTIVES = [
+    "Read a 1-D interpolation between weights and a barrier between two solutions.",
+    "Draw a 2-D slice with filter-normalised directions, and see why unnormalised ones mislead.",
+    "Judge how much one slice varies with its random directions; project a training trajectory with PCA.",
+    "Compare landscapes: with and without skip connections, small and large batches, SGD and Adam.",
+]
+
+FULL_RUN = f"{SLUG}._full_run"
+
+
+@st.fragment
+def view_fragment(page: ui.LessonPage, view: str, result: dict) -> None:
+    """The view and its "What you see": a control of the view reruns only this part of the page."""
+    from lessons.landscapes.views import VIEW_FUNCTIONS
+
+    sentences: list[str] = []
+    with ui.shown_failure(f"draw the {view.lower()} view"):
+        sentences = VIEW_FUNCTIONS[view](page, result)
+    page.what_you_see(sentences or ["Nothing to describe: the view could not be drawn."])
+    whole_page = st.session_state.pop(FULL_RUN, False)
+    if not whole_page and st.session_state.get(f"{SLUG}._experiment"):
+        st.rerun(scope="app")  # an experiment card below checks this result: redraw it too
+
+
+def render() -> None:
+    page = ui.LessonPage(SLUG, "Loss landscapes", DEFAULTS)
+    page.header(WHY, OBJECTIVES, phases=["During training", "After training"])
+    view = page.control(st.segmented_control, "view", "View", VIEWS, required=True)
+    result: dict = {"view": view}
+    st.session_state[FULL_RUN] = True
+    view_fragment(page, view, result)
+    page.try_this(content.EXPERIMENTS, result)
+    page.quiz(content.QUIZ)
+    page.do_it_yourself(Path(__file__).with_name("diy.py"),
+                        "A filter-normalised 2-D slice of a small MLP's loss with plain PyTorch and matplotlib: train it on "
+                        "scikit-learn's digits, draw two random directions, rescale each filter, evaluate a 21 x 21 grid "
+                        "and save the contour plot.")
+    page.reading(content.READING)

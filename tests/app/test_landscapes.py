@@ -1,0 +1,96 @@
+"""The loss-landscape lesson in AppTest: the first render draws shipped results without torch, every
+view renders, controls go into the share link, a live computation replaces a shipped one, "Try this"
+names the run it judged, presenter mode and Reset work, one failing view shows its own message."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from lessons.landscapes.settings import DEFAULTS, VIEWS
+from tests.app.lesson import open_lesson
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def texts(at) -> str:
+    parts = [m.value for m in at.markdown] + [s.value for s in at.success] + [w.value for w in at.warning]
+    return "\n".join(parts + [i.value for i in at.info] + [e.value for e in at.error] + [c.value for c in at.caption])
+
+
+def charts(at) -> list:
+    return (at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart") or []) + (at.get("plotly_chart") or [])
+
+
+def test_the_first_render_draws_the_shipped_surface_without_importing_torch():
+    code = textwrap.dedent("""
+        import json, sys
+        from streamlit.testing.v1 import AppTest
+        from lessons import warmup
+        warmup.start = lambda slug: None  # no background warm-up: only what the render itself imports
+        at = AppTest.from_string("from lessons.registry import get; get('landscapes').render()", default_timeout=120)
+        at.run()
+        print(json.dumps({"torch": "torch" in sys.modules, "exception": [str(e.value) for e in at.exception],
+                          "text": "\\n".join(m.value for m in at.markdown)}))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr[-3000:]
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["exception"] == [] and report["torch"] is False
+    assert "the shipped surface" in report["text"]
+
+
+def test_every_view_renders_its_shipped_result():
+    for view in VIEWS:
+        at = open_lesson("landscapes", query={"landscapes.view": view})
+        assert charts(at), view
+        assert not [e for e in at.error], (view, [e.value for e in at.error])
+        assert "What you see" in at.subheader.values
+
+
+def test_comparisons_render_each_comparison():
+    for comparison in ("Skip connections", "Batch size", "Optimizer"):
+        at = open_lesson("landscapes", state={"view": "Comparisons", "comparison": comparison})
+        assert len(charts(at)) >= 1 and not at.error, comparison
+
+
+def test_a_new_seed_computes_live_and_the_share_link_carries_it():
+    at = open_lesson("landscapes", query={"landscapes.seed": "3", "landscapes.resolution": "9"})
+    assert at.selectbox(key="landscapes.seed").value == 3
+    assert "your live surface" in texts(at)
+    at.toggle(key="landscapes.log_scale").set_value(True).run()
+    assert not at.exception and "your live surface" in texts(at)  # the finished grid is remembered
+    assert any('"log10_loss"' in c.proto.spec for c in at.get("arrow_vega_lite_chart"))
+
+
+def test_try_this_names_the_run_it_judged():
+    at = open_lesson("landscapes")
+    at.radio(key="landscapes._predict.barrier").set_value("It rises: there is a barrier").run()
+    at.button(key="landscapes._setup.barrier").click().run()
+    body = texts(at)
+    assert at.session_state["landscapes.view"] == "Interpolation"
+    assert "Checked on the shipped interpolation paths" in body
+    assert "The expected effect appeared on this run" in body
+
+
+def test_presenter_mode_and_reset():
+    at = open_lesson("landscapes", session={"presenter": True})
+    assert charts(at) and "Check yourself" not in at.subheader.values
+    at = open_lesson("landscapes", state={"view": "Toy surfaces", "toy_lr": 0.3})
+    at.button(key="landscapes._reset_button").click().run()
+    assert at.session_state["landscapes.view"] == DEFAULTS["view"]
+    assert at.session_state["landscapes.toy_lr"] == DEFAULTS["toy_lr"]
+
+
+def test_a_failing_view_shows_its_own_message(monkeypatch):
+    from lessons.landscapes import views
+
+    def broken(page, result):
+        raise RuntimeError("grid exploded")
+
+    monkeypatch.setitem(views.VIEW_FUNCTIONS, "Toy surfaces", broken)
+    at = open_lesson("landscapes", state={"view": "Toy surfaces"})
+    assert any("Could not draw the toy surfaces view" in e.value and "grid exploded" in e.value for e in at.error)
+    assert "Check yourself" in at.subheader.values  # the rest of the page still works
