@@ -24,6 +24,9 @@ LAYER_SCHEME = "viridis"
 MEAN_COLOR, MAX_COLOR = "#1f77b4", "#aec7e8"
 
 
+LOG_AXIS = {"format": "~e"}  # 1e-12 ... 1e+12, not 0.000000000001
+
+
 def _log_scale(domain: tuple[float, float], fixed: bool) -> dict:
     return {"type": "log", "domain": list(domain), "clamp": True} if fixed else {"type": "log"}
 
@@ -48,7 +51,7 @@ def norms_spec(frame: pd.DataFrame, labels: list[str], statistic: str, fixed: bo
     layers = [{"mark": {"type": "line", "strokeWidth": 1.6, "clip": True}, "encoding": {
         "x": {"field": "step", "type": "quantitative", "title": "optimizer step", "scale": {"nice": False}},
         "y": {"field": "value", "type": "quantitative", "title": f"{title} (log)",
-              "scale": _log_scale(readings.GRAD_DOMAIN, fixed)},
+              "scale": _log_scale(readings.GRAD_DOMAIN, fixed), "axis": LOG_AXIS},
         "color": _layer_color(labels),
         "tooltip": _tooltip(("layer", "nominal", "layer"), ("step", "quantitative", "step"),
                             ("raw", "quantitative", title))}}]
@@ -80,7 +83,7 @@ def flow_spec(frame: pd.DataFrame, fixed: bool = True, height: int = 320) -> tup
                 "x": {"field": "layer", "type": "nominal", "sort": order, "title": "layer (input → output)",
                       "axis": {"labelAngle": -45}},
                 "y": {"field": "value", "type": "quantitative", "title": "|gradient| (log)",
-                      "scale": _log_scale(readings.GRAD_DOMAIN, fixed), "stack": None},
+                      "scale": _log_scale(readings.GRAD_DOMAIN, fixed), "stack": None, "axis": LOG_AXIS},
                 "y2": {"datum": floor},
                 "color": {"field": "kind", "type": "nominal", "title": None,
                           "scale": {"domain": ["max |g|", "mean |g|"], "range": [MAX_COLOR, MEAN_COLOR]},
@@ -118,7 +121,7 @@ def distribution_spec(frame: pd.DataFrame, layers: list[str], fixed: bool = True
     def band(lo: str, hi: str, opacity: float) -> dict:
         return {"mark": {"type": "area", "opacity": opacity, "color": MEAN_COLOR, "clip": True},
                 "encoding": {"x": x, "y": {"field": lo, "type": "quantitative", "scale": y_scale,
-                                           "title": "|g| percentiles (log)"},
+                                           "title": "|g| percentiles (log)", "axis": LOG_AXIS},
                              "y2": {"field": hi}}}
 
     median = {"mark": {"type": "line", "color": "#08306b", "strokeWidth": 1.5, "clip": True},
@@ -129,7 +132,7 @@ def distribution_spec(frame: pd.DataFrame, layers: list[str], fixed: bool = True
     spec = {"$schema": VEGA_LITE_SCHEMA,
             "facet": {"field": "layer", "type": "nominal", "sort": layers, "title": None},
             "columns": 3,
-            "spec": {"height": height, "width": 260,
+            "spec": {"height": height, "width": 175,
                      "layer": [band("q05", "q95", 0.25), band("q25", "q75", 0.5), median]},
             "resolve": {"scale": {"y": "shared" if fixed else "independent"}}}
     return spec, frame
@@ -146,7 +149,7 @@ def update_ratio_spec(frame: pd.DataFrame, labels: list[str], fixed: bool = True
             "encoding": {"y": {"field": "y", "type": "quantitative", "scale": y_scale}}}
     lines = {"mark": {"type": "line", "strokeWidth": 1.5, "clip": True}, "encoding": {
         "x": {"field": "step", "type": "quantitative", "title": "optimizer step", "scale": {"nice": False}},
-        "y": {"field": "value", "type": "quantitative", "title": "|Δw| / |w| (log)", "scale": y_scale},
+        "y": {"field": "value", "type": "quantitative", "title": "|Δw| / |w| (log)", "scale": y_scale, "axis": LOG_AXIS},
         "color": _layer_color(labels),
         "tooltip": _tooltip(("layer", "nominal", "layer"), ("step", "quantitative", "step"),
                             ("raw", "quantitative", "update / weight"))}}
@@ -162,13 +165,13 @@ def activation_spec(frame: pd.DataFrame, fixed: bool = True, height: int = 220) 
     shares = pd.concat([frame.assign(kind="saturated", share=frame.saturated),
                         frame.assign(kind="dead", share=frame.dead)], ignore_index=True)
     data = pd.concat([std.assign(panel="std"), shares.assign(panel="shares")], ignore_index=True)
-    std_panel = {"transform": [{"filter": "datum.panel === 'std'"}], "height": height, "width": 330,
+    std_panel = {"transform": [{"filter": "datum.panel === 'std'"}], "height": height, "width": 250,
                  "mark": {"type": "point", "filled": True, "size": 50},
                  "encoding": {"x": x, "y": {"field": "std_value", "type": "quantitative", "title": "activation std (log)",
-                                            "scale": _log_scale(readings.STD_DOMAIN, fixed)},
+                                            "scale": _log_scale(readings.STD_DOMAIN, fixed), "axis": LOG_AXIS},
                               "tooltip": _tooltip(("layer", "nominal", "layer"), ("mean", "quantitative", "mean"),
                                                   ("std", "quantitative", "std"))}}
-    share_panel = {"transform": [{"filter": "datum.panel === 'shares'"}], "height": height, "width": 330,
+    share_panel = {"transform": [{"filter": "datum.panel === 'shares'"}], "height": height, "width": 250,
                    "mark": {"type": "bar"},
                    "encoding": {"x": x, "xOffset": {"field": "kind"},
                                 "y": {"field": "share", "type": "quantitative", "title": "share of units",
@@ -195,7 +198,7 @@ def depth_profile_spec(frame: pd.DataFrame, thresholds: dict, fixed: bool = True
     x = {"field": "layer", "type": "nominal", "sort": list(frame.layer), "title": "layer (input → output)",
          "axis": {"labelAngle": -45}}
     lines = {"mark": {"type": "line", "point": True, "clip": True}, "encoding": {
-        "x": x, "y": {"field": "value", "type": "quantitative", "title": "norm (log)", "scale": y_scale},
+        "x": x, "y": {"field": "value", "type": "quantitative", "title": "norm (log)", "scale": y_scale, "axis": LOG_AXIS},
         "color": {"field": "kind", "type": "nominal", "title": None, "legend": {"orient": "top"}},
         "tooltip": _tooltip(("layer", "nominal", "layer"), ("kind", "nominal", "what"), ("raw", "quantitative", "norm"))}}
     rule = {"data": {"values": [{"y": thresholds["norm"], "label": f"exploding above {thresholds['norm']:g}"}]},
@@ -214,13 +217,13 @@ def compare_spec(frame: pd.DataFrame, runs: list[str], labels_by_run: dict[str, 
             "facet": {"field": "run", "type": "nominal", "sort": runs, "title": None,
                       "header": {"labelLimit": 420, "labelFontSize": 12}},
             "columns": 2,
-            "spec": {"height": height, "width": 380,
+            "spec": {"height": height, "width": 250,
                      "mark": {"type": "line", "strokeWidth": 1.4, "clip": True},
                      "encoding": {
                          "x": {"field": "step", "type": "quantitative", "title": "optimizer step",
                                "scale": {"nice": False}},
                          "y": {"field": "value", "type": "quantitative", "title": "gradient norm (log)",
-                               "scale": y_scale},
+                               "scale": y_scale, "axis": LOG_AXIS},
                          "color": {"field": "position", "type": "quantitative", "title": "input → output",
                                    "scale": {"scheme": LAYER_SCHEME, "domain": [0, 1]}},
                          "detail": {"field": "layer", "type": "nominal"},

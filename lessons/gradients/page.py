@@ -63,10 +63,10 @@ def _apply_preset(page: ui.LessonPage, key: str) -> None:
 # ----- controls ------------------------------------------------------------------------------------
 
 def preset_buttons(page: ui.LessonPage) -> None:
-    st.markdown("**Presets**")
-    cols = st.columns(len(compute.PRESETS))
+    label_col, *cols = st.columns([0.8] + [1.1] * len(compute.PRESETS), vertical_alignment="center")
+    label_col.markdown("**Presets**")
     for col, preset in zip(cols, compute.PRESETS.values()):
-        col.button(preset.title, key=f"{SLUG}._preset.{preset.key}", help=preset.shows, on_click=_apply_preset,
+        col.button(preset.short, key=f"{SLUG}._preset.{preset.key}", help=preset.shows, on_click=_apply_preset,
                    args=(page, preset.key), width="stretch")
 
 
@@ -131,18 +131,15 @@ def render() -> None:
     page = ui.LessonPage(SLUG, "Gradient plots", DEFAULTS)
     page.header(content.WHY, content.OBJECTIVES, phases=["During training"])
     preset_buttons(page)
+    view = page.control(st.segmented_control, "view", "View", VIEWS, required=True)
     left, right = st.columns([1, 3], gap="medium")
     with left:
         controls(page)
     spec = vh.current_spec(page)
     with right:
         train_bar(page, spec)
-        view_col, axes_col = st.columns([4, 1], vertical_alignment="bottom")
-        with view_col:
-            view = page.control(st.segmented_control, "view", "View", VIEWS, required=True)
-        with axes_col:
-            page.control(st.radio, "axes", "Axes", ("fixed", "autoscaled"), horizontal=True,
-                         help="Fixed log axes keep magnitudes comparable across layers, steps and runs.")
+        page.control(st.radio, "axes", "Axes", ("fixed", "autoscaled"), horizontal=True,
+                     help="Fixed log axes keep magnitudes comparable across layers, steps and runs.")
         live = vh.any_live()
         st.session_state[vh.POLL_KEY] = live
         st.fragment(draw_view, run_every=vh.REDRAW_SECONDS if live else None)(page, view)
