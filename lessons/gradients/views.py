@@ -9,7 +9,7 @@ from lessons import ui
 from lessons.gradients import charts, compute, diagnosis, readings
 from lessons.gradients import view_helpers as vh
 
-VIEWS = ("Norms", "Gradient flow", "Heatmap", "Distributions", "Updates & activations", "Diagnosis", "Compare")
+VIEWS = ("Norms", "Gradient flow", "Heatmap", "Distributions", "Updates and activations", "Diagnosis", "Compare")
 HEATMAP_ORDERS = ("layer order", "largest value")
 DISTRIBUTION_LAYERS = ("first, middle, last", "all layers")
 
@@ -168,5 +168,5 @@ def start_compare(page: ui.LessonPage, a: str, b: str) -> None:
 
 
 SECTIONS = {"Norms": norms_view, "Gradient flow": flow_view, "Heatmap": heatmap_view,
-            "Distributions": distributions_view, "Updates & activations": updates_view,
+            "Distributions": distributions_view, "Updates and activations": updates_view,
             "Diagnosis": diagnosis_view, "Compare": compare_view}
