@@ -7,7 +7,8 @@ the bundled zoo models, or from a freshly initialised copy of one layer for the 
 - Parameter table in the style of torchinfo (github.com/TylerYep/torchinfo): per layer output shape,
   parameters, share of the total and multiply-adds.
 - Multiply-adds are half the FLOPs that `torch.utils.flop_counter.FlopCounterMode` counts (matrix
-  products and convolutions; element-wise operations such as ReLU are not counted).
+  products and convolutions; element-wise operations such as ReLU are not counted), credited to the
+  module that does them (multiply_adds.py), so the table's rows add up to the total at every depth.
 No streamlit here.
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from lessons.architecture import builder
+from lessons.architecture import builder, multiply_adds
 
 # name -> (menu label, where it comes from)
 MODELS: dict[str, str] = {
@@ -42,6 +43,9 @@ TORCHVISION_MODELS = ("resnet18", "resnet50", "vgg11", "mobilenet_v3_small", "sq
 CPU_TRACED = ("digits_cnn", "digits_mlp")  # small enough to build with values (see trace_device)
 MINILM_EXAMPLE_TOKENS = 12  # length T of the token-id input (1, T) used to trace MiniLM
 BYTES_PER_VALUE = 4  # float32
+# nn.MultiheadAttention's own parameters that project the query, key and value (a Linear layer each, or one
+# packed (3E, E) matrix): counted with the fully connected layers, and given a row of their own in the table
+IN_PROJECTION_PARAMETERS = ("in_proj_weight", "q_proj_weight", "k_proj_weight", "v_proj_weight", "in_proj_bias")
 
 
 @dataclass
@@ -117,49 +121,12 @@ def parameter_count(model: nn.Module) -> int:
 # ----- multiply-adds -------------------------------------------------------------------------------
 
 def multiply_adds_per_module(spec: ModelSpec) -> dict[str, int]:
-    """Qualified module name ("" = whole model) -> multiply-adds of one forward pass (batch 1)."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        spec.model(*spec.inputs)
-    root = type(spec.model).__name__
-    out = {}
-    for key, by_op in counter.get_flop_counts().items():
-        if key == "Global":
-            continue
-        name = "" if key == root else key[len(root) + 1:]
-        out[name] = sum(by_op.values()) // 2
-    return out
+    """Qualified module name ("" = whole model) -> multiply-adds of one forward pass (batch 1), the
+    module's submodules included (an attention's out_proj gets its own share: see multiply_adds.py)."""
+    return multiply_adds.trace(spec.model, spec.inputs).total
 
 
 # ----- the parameter table -------------------------------------------------------------------------
-
-def _trace_outputs(spec: ModelSpec) -> tuple[list[str], dict[str, tuple[int, ...]]]:
-    """Modules in the order they first run, and each one's (first) output shape."""
-    order: list[str] = []
-    shapes: dict[str, tuple[int, ...]] = {}
-    handles = []
-
-    def hook(name):
-        def record(module, args, output):
-            if name in shapes:
-                return
-            first = output[0] if isinstance(output, (tuple, list)) else output
-            shapes[name] = tuple(first.shape) if isinstance(first, torch.Tensor) else ()
-            order.append(name)
-        return record
-
-    for name, module in spec.model.named_modules():
-        if name:
-            handles.append(module.register_forward_hook(hook(name)))
-    try:
-        with torch.no_grad():
-            spec.model(*spec.inputs)
-    finally:
-        for h in handles:
-            h.remove()
-    return order, shapes
-
 
 def module_depth(name: str) -> int:
     return 0 if not name else name.count(".") + 1
@@ -169,28 +136,38 @@ def parameter_table(spec: ModelSpec, depth: int = 99, batch_size: int = 1) -> tu
     """One row per box at `depth` (a container at that depth stands for everything inside it).
 
     Columns: layer, type, depth, output shape, parameters, % of total, multiply-adds, trainable.
-    Parameters a container owns directly (ViT's class token, position embedding) get their own row,
-    so the rows always add up to the total. Totals: parameters, size in MB (float32, 1 MB = 10^6
-    bytes), multiply-adds, and activation memory = every leaf layer's output for `batch_size` examples.
+    The rows always add up to the totals, parameters and multiply-adds alike. For that, a container
+    above the cut gets rows for what is its own and not a submodule's:
+    - parameters it owns directly (ViT's class token, position embedding): one "Parameter" row each;
+    - multiply-adds of its own forward (an attention's Q·Kᵀ and A·V written out by hand): one row
+      "<name> (own matrix products)";
+    - nn.MultiheadAttention: a row for its query/key/value in-projection (in_proj_weight and
+      in_proj_bias with their multiply-adds), one for the attention products Q·Kᵀ and A·V, and its
+      out_proj row gets the multiply-adds and output shape of the out-projection, which the attention
+      computes with out_proj's weights without calling out_proj.
+    Totals: parameters, size in MB (float32, 1 MB = 10^6 bytes), multiply-adds, and activation memory =
+    every leaf layer's output for `batch_size` examples.
     """
     model = spec.model
     modules = dict(model.named_modules())
-    order, shapes = _trace_outputs(spec)
-    macs = multiply_adds_per_module(spec)
+    t = multiply_adds.trace(model, spec.inputs)
+    order, shapes = t.order, t.shapes
     total = parameter_count(model)
-    rows = []
+    rows: list[tuple[tuple, dict]] = []  # (sort key, row)
 
-    def add_row(name: str, type_name: str, shape, params: int, trainable: bool, mac: int):
-        rows.append({"layer": name, "type": type_name, "depth": module_depth(name),
-                     "output shape": str(tuple(shape)) if shape is not None else "",
-                     "parameters": params, "% of total": 100.0 * params / total if total else 0.0,
-                     "multiply-adds": mac, "trainable": trainable})
+    def add_row(key: tuple, name: str, type_name: str, shape, params: int, trainable: bool, mac: int,
+                row_depth: int | None = None):
+        rows.append((key, {"layer": name, "type": type_name,
+                           "depth": module_depth(name) if row_depth is None else row_depth,
+                           "output shape": str(tuple(shape)) if shape is not None else "",
+                           "parameters": params, "% of total": 100.0 * params / total if total else 0.0,
+                           "multiply-adds": mac, "trainable": trainable}))
 
-    position = {name: i for i, name in enumerate(order)}
+    position = {name: float(i) for i, name in enumerate(order)}
     for name in modules:  # a container that is never called itself (ModuleList): where its first child runs
         if name and name not in position:
             inner = [position[n] for n in order if n.startswith(name + ".")]
-            position[name] = min(inner) - 0.5 if inner else len(order)
+            position[name] = min(inner) - 0.5 if inner else float(len(order))
             last = [n for n in order if n.startswith(name + ".")]
             if last:
                 shapes[name] = shapes[last[-1]]
@@ -205,22 +182,42 @@ def parameter_table(spec: ModelSpec, depth: int = 99, batch_size: int = 1) -> tu
             continue
         shown.add(name)
         params = list(module.parameters())
-        add_row(name, type(module).__name__, shapes.get(name), sum(p.numel() for p in params),
-                any(p.requires_grad for p in params), macs.get(name, 0))
-    for name, module in modules.items():  # parameters owned directly by a container above the cut
-        if module_depth(name) < depth and any(True for _ in module.children()):
-            for pname, p in module.named_parameters(recurse=False):
-                full = f"{name}.{pname}" if name else pname
-                add_row(full, "Parameter", tuple(p.shape), p.numel(), p.requires_grad, 0)
-    table = pd.DataFrame(rows, columns=["layer", "type", "depth", "output shape", "parameters", "% of total",
-                                        "multiply-adds", "trainable"])
+        add_row((position[name], d), name, type(module).__name__, shapes.get(name), sum(p.numel() for p in params),
+                any(p.requires_grad for p in params), t.total.get(name, 0))
+    late = 0  # parameters a container owns directly go last, in definition order
+    for name, module in modules.items():  # what a container above the cut owns itself
+        if not (module_depth(name) < depth and any(True for _ in module.children())):
+            continue
+        own_params = dict(module.named_parameters(recurse=False))
+        inner_depth = module_depth(name) + 1
+        split = t.attention.get(name)
+        if split is not None:  # nn.MultiheadAttention: the in-projection and the attention products
+            at = position.get(f"{name}.out_proj", position.get(name, float(len(order))))  # just before out_proj
+            names = [n for n in IN_PROJECTION_PARAMETERS if n in own_params]
+            projection = [own_params.pop(n) for n in names]
+            add_row((at - 0.3, inner_depth), f"{name}.{' + '.join(names)}", "in-projection (q, k, v)",
+                    split.in_projection_shape, sum(p.numel() for p in projection),
+                    any(p.requires_grad for p in projection), split.in_projection, inner_depth)
+            add_row((at - 0.2, inner_depth), f"{name} (Q·Kᵀ, A·V)", "attention products",
+                    split.products_shape, 0, False, split.products, inner_depth)
+        elif t.own.get(name, 0):
+            add_row((position.get(name, float(len(order))) - 0.1, inner_depth), f"{name or 'model'} (own "
+                    f"{multiply_adds.describe_operations(t.own_ops.get(name, []))})",
+                    f"in {type(module).__name__}.forward", t.own_shape.get(name), 0, False, t.own[name], inner_depth)
+        for pname, p in own_params.items():
+            late += 1
+            full = f"{name}.{pname}" if name else pname
+            add_row((float("inf"), late), full, "Parameter", tuple(p.shape), p.numel(), p.requires_grad, 0)
+    table = pd.DataFrame([row for _, row in sorted(rows, key=lambda r: r[0])],
+                         columns=["layer", "type", "depth", "output shape", "parameters", "% of total",
+                                  "multiply-adds", "trainable"])
     leaf_outputs = sum(int(np.prod(shapes[n][1:])) for n in order
                        if not any(True for _ in modules[n].children()) and shapes[n])
     totals = {
         "parameters": total,
         "trainable": sum(p.numel() for p in model.parameters() if p.requires_grad),
         "size_mb": total * BYTES_PER_VALUE / 1e6,
-        "multiply_adds": macs.get("", 0),
+        "multiply_adds": t.total.get("", 0),
         "activation_mb": leaf_outputs * batch_size * BYTES_PER_VALUE / 1e6,
         "batch_size": batch_size,
         "layers_with_parameters": sum(1 for m in modules.values()
@@ -236,8 +233,8 @@ def max_depth(spec: ModelSpec) -> int:
 # ----- one layer ---------------------------------------------------------------------------------
 
 def parameter_formula(module: nn.Module) -> str:
-    """How the module's own parameter count follows from its settings."""
-    n = sum(p.numel() for p in module.parameters())
+    """How the module's own parameter count (not its submodules') follows from its settings."""
+    n = sum(p.numel() for p in module.parameters(recurse=False))
     if isinstance(module, nn.Conv2d):
         kh, kw = module.kernel_size
         cin, cout, groups = module.in_channels // module.groups, module.out_channels, module.groups
@@ -249,13 +246,22 @@ def parameter_formula(module: nn.Module) -> str:
     if isinstance(module, nn.Linear):
         b = f" + {module.out_features:,}" if module.bias is not None else ""
         return f"in·out{' + out' if b else ''} = {module.in_features:,}·{module.out_features:,}{b} = {n:,}"
-    if isinstance(module, (nn.BatchNorm2d, nn.BatchNorm1d, nn.LayerNorm, nn.GroupNorm)):
-        return f"a scale γ and a shift β per feature: 2·{n // 2:,} = {n:,} (running statistics are buffers)"
+    if isinstance(module, (nn.BatchNorm2d, nn.BatchNorm1d, nn.LayerNorm, nn.GroupNorm)) and n:
+        buffers = " (running statistics are buffers)" if isinstance(module, nn.modules.batchnorm._BatchNorm) else ""
+        return f"a scale γ and a shift β per feature: 2·{n // 2:,} = {n:,}{buffers}"
+    if isinstance(module, nn.MultiheadAttention) and module.in_proj_weight is not None:
+        e = module.embed_dim
+        bias = f" + 3·E = 3·{e}·{e} + 3·{e}" if module.in_proj_bias is not None else f" = 3·{e}·{e}"
+        rest = sum(p.numel() for p in module.parameters()) - n
+        return (f"the query, key and value projections packed in in_proj_weight (3E, E)"
+                f"{' and in_proj_bias (3E,)' if module.in_proj_bias is not None else ''}: 3·E·E{bias} = {n:,}"
+                + (f" (its out_proj, a Linear submodule, holds {rest:,} more)" if rest else ""))
     if isinstance(module, nn.Embedding):
         return f"one vector per entry: vocabulary·dimension = {module.num_embeddings:,}·{module.embedding_dim} = {n:,}"
     if n == 0:
         return "no parameters"
-    return " + ".join(f"{'·'.join(map(str, p.shape)) or '1'}" for p in module.parameters()) + f" = {n:,}"
+    return " + ".join(f"{name} {'·'.join(map(str, p.shape)) or '1'}"
+                      for name, p in module.named_parameters(recurse=False)) + f" = {n:,}"
 
 
 def layer_names(spec: ModelSpec) -> list[str]:
@@ -323,30 +329,86 @@ def trained_model(name: str) -> nn.Module | None:
     return model
 
 
-def layer_detail(spec: ModelSpec, layer: str, macs: dict[str, int] | None = None) -> dict:
+def layer_detail(spec: ModelSpec, layer: str) -> dict:
+    """One module: its own parameters and their formula, and its multiply-adds per example.
+
+    multiply_adds: what the module computes itself (its own forward, outside its submodules; for
+    nn.MultiheadAttention the in-projection and the products Q·Kᵀ and A·V); with_submodules: everything
+    inside it; attention: the split of an nn.MultiheadAttention (see multiply_adds.py), else None.
+    """
     module = spec.model.get_submodule(layer)
-    macs = multiply_adds_per_module(spec) if macs is None else macs
+    t = multiply_adds.trace(spec.model, spec.inputs)
     own = sum(p.numel() for p in module.parameters(recurse=False))
+    mac = t.own.get(layer, 0)
     return {"layer": layer, "type": type(module).__name__, "module": repr(module).split("\n")[0],
             "parameters": own, "formula": parameter_formula(module),
-            "multiply_adds": macs.get(layer, 0), "flops": 2 * macs.get(layer, 0),
+            "multiply_adds": mac, "flops": 2 * mac, "with_submodules": t.total.get(layer, 0),
+            "attention": t.attention.get(layer),
             "share": own / max(parameter_count(spec.model), 1)}
 
 
 # ----- facts the lesson states --------------------------------------------------------------------
 
+PARAMETER_KINDS = ("convolution", "linear", "attention in-projection", "other")
+# "most of the parameters": the share above which the page says one kind of layer holds most of a model's
+# parameters (the parameter table's sentence and the "Where VGG keeps its parameters" verdict both use it)
+MOST_OF_THE_PARAMETERS = 0.85
+
+
 def parameter_share_by_kind(spec: ModelSpec) -> dict[str, int]:
-    """Parameters in convolutions, fully connected layers and everything else."""
-    shares = {"convolution": 0, "fully connected": 0, "other": 0}
+    """Parameters by the kind of layer that holds them (the counts add up to the model's total).
+
+    - "convolution": every nn.Conv2d (and subclasses such as EfficientNet-Lite's Conv2dSame);
+    - "linear": every nn.Linear, nn.MultiheadAttention's out_proj among them (an nn.Linear subclass);
+    - "attention in-projection": nn.MultiheadAttention's own query/key/value projection, in_proj_weight
+      (3E, E) and in_proj_bias (3E,) (or q/k/v_proj_weight): three Linear layers kept as parameters of
+      the attention module itself, applied with F.linear;
+    - "other": everything else (embeddings, normalization, a class token, a position embedding).
+    The page's "fully connected layers" are "linear" plus "attention in-projection".
+    """
+    shares = dict.fromkeys(PARAMETER_KINDS, 0)
     for module in spec.model.modules():
-        own = sum(p.numel() for p in module.parameters(recurse=False))
-        if isinstance(module, nn.Conv2d):
-            shares["convolution"] += own
-        elif isinstance(module, nn.Linear):
-            shares["fully connected"] += own
-        else:
-            shares["other"] += own
+        for name, p in module.named_parameters(recurse=False):
+            if isinstance(module, nn.Conv2d):
+                shares["convolution"] += p.numel()
+            elif isinstance(module, nn.Linear):
+                shares["linear"] += p.numel()
+            elif isinstance(module, nn.MultiheadAttention) and name in IN_PROJECTION_PARAMETERS:
+                shares["attention in-projection"] += p.numel()
+            else:
+                shares["other"] += p.numel()
     return shares
+
+
+def fully_connected_share(spec: ModelSpec) -> dict:
+    """The numbers behind the page's sentence on fully connected layers (shares are fractions of the total).
+
+    fully_connected = linear + attention in-projection; attention_blocks and width describe the
+    nn.MultiheadAttention modules (their in-projection: 3·E·E weights + 3·E biases each); other_by_type
+    names where the "other" parameters are (module type, or the parameter's name for one a container owns).
+    """
+    shares = parameter_share_by_kind(spec)
+    total = max(sum(shares.values()), 1)
+    attention = [m for m in spec.model.modules() if isinstance(m, nn.MultiheadAttention)]
+    other: dict[str, int] = {}
+    for module in spec.model.modules():
+        for name, p in module.named_parameters(recurse=False):
+            if isinstance(module, (nn.Conv2d, nn.Linear)) or (
+                    isinstance(module, nn.MultiheadAttention) and name in IN_PROJECTION_PARAMETERS):
+                continue
+            key = name if any(True for _ in module.children()) else type(module).__name__
+            other[key] = other.get(key, 0) + p.numel()
+    return {
+        "fully_connected": (shares["linear"] + shares["attention in-projection"]) / total,
+        "linear": shares["linear"] / total,
+        "attention_in_projection": shares["attention in-projection"] / total,
+        "attention_in_projection_parameters": shares["attention in-projection"],
+        "convolution": shares["convolution"] / total,
+        "other": shares["other"] / total,
+        "attention_blocks": len(attention),
+        "widths": sorted({m.embed_dim for m in attention}),
+        "other_by_type": {k: v / total for k, v in sorted(other.items(), key=lambda kv: -kv[1])},
+    }
 
 
 def compare_models(a: ModelSpec, b: ModelSpec) -> pd.DataFrame:

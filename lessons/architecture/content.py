@@ -1,12 +1,66 @@
-"""The architecture lesson's text: the "Try this" experiments with the checks that read the views' results,
-the quiz and the further reading.
+"""The architecture lesson's text: the sentences the views state as fact about a model, the "Try this"
+experiments with the checks that read the views' results, the quiz and the further reading.
 
-Used by page.py. Imports no streamlit itself: the records (ui.Experiment, ui.QuizQuestion, ui.Reading) come
-from the lesson scaffold, lessons/ui.py.
+Used by page.py and the views. Imports no streamlit itself: the records (ui.Experiment, ui.QuizQuestion,
+ui.Reading) come from the lesson scaffold, lessons/ui.py. A sentence and the verdict of the experiment that
+tests it share one threshold: compute.MOST_OF_THE_PARAMETERS ("most of the parameters") and
+graphs.JOIN_ARROWS (a box where data flows join).
 """
 from __future__ import annotations
 
 from lessons import ui
+from lessons.architecture import compute, graphs
+
+MOST = compute.MOST_OF_THE_PARAMETERS
+NUMBER_WORDS = {2: "two", 3: "three", 4: "four"}
+CHECKED_ON_YOUR_SETTINGS = "Checked on the page as it is now"  # every verdict here judges the current settings
+
+
+def percent(share: float) -> str:
+    """A share (0..1) as a percentage with enough digits to tell a small one from zero."""
+    value = 100 * share
+    if value == 0:
+        return "0 %"
+    if value < 0.01:
+        return "< 0.01 %"
+    return f"{value:.2f} %" if value < 1 else f"{value:.1f} %"
+
+
+# ----- sentences the views state as fact ------------------------------------------------------------------
+
+def fully_connected_sentences(fc: dict) -> list[str]:
+    """Where a model keeps its parameters, from compute.fully_connected_share (what is counted, said)."""
+    if fc["attention_blocks"]:
+        widths = "/".join(str(w) for w in fc["widths"])
+        out = [f"Fully connected layers hold {percent(fc['fully_connected'])} of the parameters, counting every "
+               f"nn.Linear ({percent(fc['linear'])}, the attention blocks' out_proj among them) and the query, key "
+               f"and value in-projection of the {fc['attention_blocks']} nn.MultiheadAttention modules "
+               f"({percent(fc['attention_in_projection'])}, {fc['attention_in_projection_parameters']:,} "
+               f"parameters): in_proj_weight (3E × E) and in_proj_bias (3E) with E = {widths}, three Linear "
+               "layers stored as the attention module's own parameters."]
+    else:
+        out = [f"Fully connected layers (every nn.Linear) hold {percent(fc['fully_connected'])} of the parameters."]
+    if fc["fully_connected"] > MOST:
+        out.append(f"That is more than {100 * MOST:.0f} %: most of this model's parameters are in its fully "
+                   "connected layers.")
+    rest = ", ".join(f"{kind} {percent(share)}" for kind, share in list(fc["other_by_type"].items())[:3])
+    out.append(f"Convolutions (nn.Conv2d) hold {percent(fc['convolution'])}"
+               + (f"; the other {percent(fc['other'])} are in {rest}"
+                  + (" and more" if len(fc["other_by_type"]) > 3 else "") + "." if fc["other"] else
+                  "; nothing else holds parameters."))
+    return out
+
+
+def join_sentence(joins: list[str], labelled_arrows: int = 0) -> str:
+    """The layer diagram's sentence on boxes where data flows join: `joins` are the types of
+    graphs.LayerDiagram.merge_boxes, `labelled_arrows` how many arrows stand for several ("xN")."""
+    if not joins:
+        return (f"No box receives arrows from {NUMBER_WORDS.get(graphs.JOIN_ARROWS, graphs.JOIN_ARROWS)} different "
+                "boxes: the data flows as a plain chain at this depth.")
+    return (f"{len(joins)} box{'es receive' if len(joins) > 1 else ' receives'} arrows from "
+            f"{NUMBER_WORDS.get(graphs.JOIN_ARROWS, graphs.JOIN_ARROWS)} or more different boxes ({', '.join(sorted(set(joins)))}): there separate data flows join, for "
+            "example in a residual connection, where an add joins a block's input to its output."
+            + (" An arrow labelled xN (from or to N rolled-up blocks) counts once." if labelled_arrows else ""))
 
 
 # ----- try this, quiz -------------------------------------------------------------------------------------
@@ -17,19 +71,26 @@ def _experiments() -> list[ui.Experiment]:
         if not rows:
             return False, "Open the Model builder view to see the result."
         shape = rows[0][1]
-        return shape[1:] == (12, 12), f"The builder says {rows[0][0]} turns 1x28x28 into {shape}."
+        return shape[1:] == (12, 12), (f"{CHECKED_ON_YOUR_SETTINGS} (your stack {r['stack']} on a "
+                                       f"{r['input_shape']} input): {rows[0][0]} turns it into {shape}.")
 
     def vgg_check(r):
-        if "fc_share" not in r:
+        if "fully_connected" not in r:
             return False, "Open the Parameter table view to see the result."
-        return r["model"] == "vgg11" and r["fc_share"] > 0.85, \
-            f"The fully connected layers hold {100 * r['fc_share']:.1f} % of this model's parameters."
+        share = r["fully_connected"]
+        return r["model"] == "vgg11" and share > MOST, \
+            (f"{CHECKED_ON_YOUR_SETTINGS} ({r['title']}, parameter table): the fully connected layers hold "
+             f"{percent(share)} of this model's parameters, {'more' if share > MOST else 'not more'} than the "
+             f"{100 * MOST:.0f} % this lesson calls most.")
 
     def residual_check(r):
-        if "merges" not in r:
+        if "joins" not in r:
             return False, "Open the Layer diagram view to see the result."
-        return r["model"] == "resnet18" and r["merges"] > 0, \
-            f"{r['merges']} boxes receive two arrows in this diagram (VGG-11 at any depth has none)."
+        joins = r["joins"]
+        return r["model"] == "resnet18" and len(joins) > 0, \
+            (f"{CHECKED_ON_YOUR_SETTINGS} ({r['title']} at depth {r['depth']}, "
+             f"{'repeated blocks shown one by one' if r['unroll'] else 'repeated blocks rolled up'}): "
+             f"{join_sentence(joins, r['labelled_arrows'])} VGG-11 has none at any depth.")
 
     return [
         ui.Experiment("conv_shape", "Predict a conv output shape",
@@ -38,12 +99,13 @@ def _experiments() -> list[ui.Experiment]:
                       "and width come out?", ("24 x 24", "12 x 12", "14 x 14", "28 x 28"), 1, conv_check),
         ui.Experiment("vgg", "Where VGG keeps its parameters",
                       {"view": "Parameter table", "model": "vgg11", "depth": 2},
-                      "VGG-11 has 8 convolution layers and 3 fully connected ones. Which hold most of its "
-                      "132.9 M parameters?", ("the convolutions", "the fully connected layers",
-                                              "about half each"), 1, vgg_check),
+                      "VGG-11 has 8 convolution layers and 3 fully connected ones. Which hold most (more than "
+                      f"{100 * MOST:.0f} %) of its 132.9 M parameters?",
+                      ("the convolutions", "the fully connected layers", "about half each"), 1, vgg_check),
         ui.Experiment("residual", "A residual connection in the graph",
                       {"view": "Layer diagram", "model": "resnet18", "depth": 3},
-                      "Open ResNet-18's blocks (depth 3). Will some box receive two arrows, unlike VGG's plain chain?",
+                      "Open ResNet-18's blocks (depth 3). Will some box receive arrows from two different boxes, "
+                      "unlike VGG's plain chain?",
                       ("yes: the add at the end of each block", "no: it is a chain too"), 0, residual_check),
     ]
 

@@ -22,6 +22,7 @@ from torch import nn
 from lessons.architecture.compute import ModelSpec
 
 DIRECTIONS = {"top-down": "TB", "left-right": "LR"}
+JOIN_ARROWS = 2  # a box that receives arrows from this many different boxes or more is a join (merge_boxes)
 FILL = {"input": "lightyellow", "output": "lightyellow", "weights": "darkseagreen1",
         "no_weights": "white", "function": "aliceblue", "rolled": "navajowhite"}
 
@@ -48,11 +49,21 @@ class LayerDiagram:
 
     @property
     def merge_boxes(self) -> list[Box]:
-        """Boxes where two or more arrows arrive (an `add` of a residual connection, a concat)."""
-        incoming: dict[int, int] = {}
-        for _, head in self.edges:
-            incoming[head] = incoming.get(head, 0) + 1
-        return [b for b in self.boxes if incoming.get(b.id, 0) >= 2]
+        """Boxes where arrows from JOIN_ARROWS or more different boxes arrive: there two data flows join
+        (the `add` of a residual connection, a concat, a block that reads a mask beside its input).
+
+        Counted on the arrows as drawn: rolling N blocks into one box turns the N arrows they send to
+        the same box (or receive from it) into one arrow labelled "xN", and that is one arrow, not a join.
+        """
+        tails: dict[int, set[int]] = {}
+        for tail, head in self.edges:
+            tails.setdefault(head, set()).add(tail)
+        return [b for b in self.boxes if len(tails.get(b.id, ())) >= JOIN_ARROWS]
+
+    @property
+    def labelled_arrows(self) -> int:
+        """Arrows drawn once for several edges (labelled "xN": from or to a rolled-up box)."""
+        return sum(1 for e in set(self.edges) if self.edges.count(e) > 1)
 
     @property
     def rolled_boxes(self) -> list[Box]:

@@ -1,6 +1,7 @@
 """The architecture views that build and look inside small models: the model builder (with the conv-shape
 checker) and the neurons of a trained and an untrained MLP, with their cached wrapper (plain values in, plain
-data out). page.render() shows the open one; the shared helpers are in page.py."""
+data out). page.render() shows the open one; what the views share is in view_helpers.py (this module never
+imports the page)."""
 from __future__ import annotations
 
 import pandas as pd
@@ -8,8 +9,12 @@ import streamlit as st
 
 from lessons import ui
 from lessons.architecture import builder, charts, compute, neurons
-from lessons.architecture.page import NEURON_CHOICES, PER_NEURON, SLUG, _graph, _stack_args, _stack_controls
-from lessons.architecture.views_graphs import diagram
+from lessons.architecture.view_helpers import SLUG, diagram, graph, stack_args, stack_controls
+
+NEURON_CHOICES = tuple([f"hidden 1 #{i}" for i in range(neurons.MLP_HIDDEN[0])]
+                       + [f"hidden 2 #{i}" for i in range(neurons.MLP_HIDDEN[1])]
+                       + [f"output #{i}" for i in range(10)])
+PER_NEURON = (1, 2, 4, 8, 12)
 
 
 # ----- cached wrappers (plain values in, plain data out) ------------------------------------------
@@ -64,7 +69,7 @@ def _remove_layer(page: ui.LessonPage, index_key: str) -> None:
 def _builder(page: ui.LessonPage, result: dict) -> list[str]:
     left, right = st.columns([2, 3])
     with left:
-        _stack_controls(page)
+        stack_controls(page)
         with st.container(border=True):
             kind = st.selectbox("Add a layer", builder.LAYER_KINDS, format_func=builder.LAYER_TITLES.get,
                                 key=f"{SLUG}._add_kind")
@@ -90,8 +95,9 @@ def _builder(page: ui.LessonPage, result: dict) -> list[str]:
                 b2.button("Remove", on_click=_remove_layer, args=(page, index_key), key=f"{SLUG}._remove",
                           icon=":material/delete:")
         _conv_shape_checker()
-    built = builder.build_stack(*_stack_args(page))
+    built = builder.build_stack(*stack_args(page))
     result["builder_rows"] = [(r.layer, r.output_shape) for r in built.rows]
+    result.update(stack=page.value("stack"), input_shape=page.value("input_shape"))
     result["builder_error"] = built.error.layer if built.error else None
     with right:
         if built.rows:
@@ -104,8 +110,8 @@ def _builder(page: ui.LessonPage, result: dict) -> list[str]:
             return [f"The stack stops at {built.error.layer}: {built.error.message}"]
         st.metric("Parameters", f"{built.total_parameters:,}",
                   help="The sum of the last column: equal to sum(p.numel() for p in model.parameters())")
-        d = diagram("builder", 3, "top-down", False, *_stack_args(page))
-        _graph(page, d["dot"], "Your model as a layer diagram (torchview), one box per layer.")
+        d = diagram("builder", 3, "top-down", False, *stack_args(page))
+        graph(d["dot"], "Your model as a layer diagram (torchview), one box per layer.")
     return [f"Your {len(built.rows)}-layer model turns {_dims(built.input_shape)} into {_dims(built.output_shape)} with "
             f"{built.total_parameters:,} parameters."]
 

@@ -1,27 +1,24 @@
 """The architecture views that trace a model: the layer diagram, the autograd graph, the parameter table,
 one layer and the comparison of two models, each with its cached wrapper (plain values in, plain data out).
-page.render() shows the open one; the shared helpers are in page.py."""
+page.render() shows the open one; what the views share is in view_helpers.py (this module never imports the page)."""
 from __future__ import annotations
+
+import dataclasses
 
 import pandas as pd
 import streamlit as st
 
 from lessons import ui
 from lessons.architecture import builder, charts, compute, graphs
-from lessons.architecture.page import (AUTOGRAD_MAX_BOXES, BATCH_SIZES, DEFAULTS, SLUG, _builder_broken, _first,
-                                       _graph, _stack_args, layer_choices)
+from lessons.architecture.content import fully_connected_sentences, join_sentence
+from lessons.architecture.view_helpers import (DEFAULTS, SLUG, builder_broken, diagram, first, graph,
+                                               layer_choices, stack_args)
+
+AUTOGRAD_MAX_BOXES = 900  # larger graphs are offered as a download only (too slow to lay out in a browser)
+BATCH_SIZES = (1, 8, 32, 128, 512)
 
 
 # ----- cached wrappers (plain values in, plain data out) ------------------------------------------
-
-@st.cache_data(max_entries=64, show_spinner="Tracing the model…")
-def diagram(name: str, depth: int, direction: str, roll: bool, stack: str, input_shape: str) -> dict:
-    spec = compute.build_model(name, stack, input_shape, device=compute.trace_device(name))
-    d = graphs.layer_diagram(spec, depth, direction, roll)
-    return {"dot": d.dot, "boxes": len(d.boxes), "merges": [b.type_name for b in d.merge_boxes],
-            "rolled": [(b.type_name, b.repeats, b.names[0], b.names[-1]) for b in d.rolled_boxes],
-            "title": spec.title, "input": spec.input_text}
-
 
 @st.cache_data(max_entries=32, show_spinner="Building the autograd graph…")
 def autograd(name: str, show_saved: bool, stack: str, input_shape: str) -> dict:
@@ -34,7 +31,7 @@ def autograd(name: str, show_saved: bool, stack: str, input_shape: str) -> dict:
 def table(name: str, depth: int, batch: int, stack: str, input_shape: str) -> tuple[pd.DataFrame, dict]:
     spec = compute.build_model(name, stack, input_shape)
     frame, totals = compute.parameter_table(spec, depth, batch)
-    totals["fc_share"] = compute.parameter_share_by_kind(spec)["fully connected"] / max(totals["parameters"], 1)
+    totals["fully_connected"] = compute.fully_connected_share(spec)
     totals["title"] = spec.title
     return frame, totals
 
@@ -43,6 +40,7 @@ def table(name: str, depth: int, batch: int, stack: str, input_shape: str) -> tu
 def layer_info(name: str, layer: str, seed: int, stack: str, input_shape: str) -> dict:
     spec = compute.build_model(name, stack, input_shape)
     detail = compute.layer_detail(spec, layer)
+    detail["attention"] = dataclasses.asdict(detail["attention"]) if detail["attention"] is not None else None
     detail["tensors"] = compute.layer_parameters(spec, layer)
     detail["histogram"], detail["stats"] = compute.layer_weight_histogram(name, layer, seed, stack, input_shape)
     return detail
@@ -61,37 +59,33 @@ def _layer_diagram(page: ui.LessonPage, result: dict) -> list[str]:
     page.control(controls.toggle, "unroll", "Show repeated blocks one by one",
                  help="Off: runs of identical blocks (same type, parameters and shapes) are rolled into one box "
                       "\u201c\u00d7 N\u201d.")
-    if _builder_broken(page):
+    if builder_broken(page):
         return []
     d = diagram(page.value("model"), page.value("depth"), page.value("direction"), not page.value("unroll"),
-                *_stack_args(page))
+                *stack_args(page))
     controls.download_button("Download DOT", d["dot"], file_name=f"{page.value('model')}_depth{page.value('depth')}.dot",
                              mime="text/vnd.graphviz", key=f"{SLUG}._download_diagram")
     controls.caption("Green boxes hold parameters, white ones have none, orange ones are rolled-up repeats, "
                      "light blue ones are functions called in forward (add, flatten...).")
     with picture:
-        _graph(page, d["dot"], f"{d['title']} at depth {page.value('depth')}: {d['boxes']} boxes, traced with "
+        graph(d["dot"], f"{d['title']} at depth {page.value('depth')}: {d['boxes']} boxes, traced with "
                    f"torchview from {d['input']}. Each box: name : type, input and output shape (batch of 1), "
                    "parameters.")
-    result.update(merges=len(d["merges"]), boxes=d["boxes"])
-    out = [f"At depth {page.value('depth')}, {d['title']} is drawn as {d['boxes']} boxes."]
-    if d["merges"]:
-        kinds = ", ".join(sorted(set(d["merges"])))
-        out.append(f"{len(d['merges'])} boxes receive two or more arrows ({kinds}): there the data flow "
-                   "joins again, for example a residual connection adding a block's input to its output.")
-    else:
-        out.append("No box receives two arrows: the data flows as a plain chain at this depth.")
-    for type_name, repeats, first, last in d["rolled"]:
-        out.append(f"{repeats} identical {type_name} blocks ({first} … {last}) are rolled into one box.")
+    result.update(joins=d["joins"], labelled_arrows=d["labelled_arrows"], boxes=d["boxes"], title=d["title"],
+                  unroll=page.value("unroll"))
+    out = [f"At depth {page.value('depth')}, {d['title']} is drawn as {d['boxes']} boxes.",
+           join_sentence(d["joins"], d["labelled_arrows"])]
+    for type_name, repeats, first_name, last_name in d["rolled"]:
+        out.append(f"{repeats} identical {type_name} blocks ({first_name} … {last_name}) are rolled into one box.")
     return out
 
 
 def _autograd_graph(page: ui.LessonPage, result: dict) -> list[str]:
     controls, picture = st.columns([1, 3])
     page.control(controls.toggle, "show_saved", "show_saved", help="Also draw the tensors the forward pass saves for backward.")
-    if _builder_broken(page):
+    if builder_broken(page):
         return []
-    g = autograd(page.value("model"), page.value("show_saved"), *_stack_args(page))
+    g = autograd(page.value("model"), page.value("show_saved"), *stack_args(page))
     counts = g["counts"]
     controls.markdown(
         "**What the colours are** (torchviz `make_dot`):\n"
@@ -112,7 +106,7 @@ def _autograd_graph(page: ui.LessonPage, result: dict) -> list[str]:
         else:
             loss = ("the mean square of the last hidden states (MiniLM has no classifier head)"
                     if page.value("model") == "minilm" else "cross-entropy(model(x), class 0)")
-            _graph(page, g["dot"], f"torchviz make_dot of {loss} for one example; arrows point the way the "
+            graph(g["dot"], f"torchviz make_dot of {loss} for one example; arrows point the way the "
                    "forward pass went, backward walks them in reverse.")
     result.update(autograd=counts, parameter_tensors=g["parameter_tensors"])
     return [f"The autograd graph has {counts['lightblue']} light-blue boxes, one per parameter tensor of the "
@@ -124,9 +118,9 @@ def _autograd_graph(page: ui.LessonPage, result: dict) -> list[str]:
 def _table(page: ui.LessonPage, result: dict) -> list[str]:
     cols = st.columns([1, 1, 1, 1.5])
     page.control(cols[3].segmented_control, "batch", "Batch size", BATCH_SIZES, required=True)
-    if _builder_broken(page):
+    if builder_broken(page):
         return []
-    frame, totals = table(page.value("model"), page.value("depth"), page.value("batch"), *_stack_args(page))
+    frame, totals = table(page.value("model"), page.value("depth"), page.value("batch"), *stack_args(page))
     cols[0].metric("Parameters", f"{totals['parameters']:,}")
     cols[1].metric("Size (float32)", f"{totals['size_mb']:,.2f} MB")
     cols[2].metric("Multiply-adds per example", f"{totals['multiply_adds'] / 1e6:,.1f} M")
@@ -139,18 +133,18 @@ def _table(page: ui.LessonPage, result: dict) -> list[str]:
                                 "multiply-adds": st.column_config.NumberColumn(format="localized")})
     page.chart(charts.parameter_bars(frame, height=page.chart_height(300)),
                "Parameters per layer, in the order the layers run (layers without parameters left out).")
-    result.update(fc_share=totals["fc_share"], parameters=totals["parameters"])
+    result.update(fully_connected=totals["fully_connected"]["fully_connected"], parameters=totals["parameters"],
+                  title=totals["title"])
     top = frame.sort_values("parameters", ascending=False).iloc[0] if len(frame) else None
     out = [f"{totals['title']} has {totals['parameters']:,} parameters ({totals['size_mb']:,.1f} MB as float32) "
            f"and needs {totals['multiply_adds'] / 1e6:,.1f} million multiply-adds per example."]
     if top is not None and top["parameters"] > 0:
         out.append(f"The largest row, {top['layer']} ({top['type']}), holds {top['% of total']:.1f} % of them.")
-    out.append(f"Fully connected (Linear) layers hold {100 * totals['fc_share']:.1f} % of the parameters.")
-    return out
+    return out + fully_connected_sentences(totals["fully_connected"])
 
 
 def _one_layer(page: ui.LessonPage, result: dict) -> list[str]:
-    choices = layer_choices(page.value("model"), *_stack_args(page))
+    choices = layer_choices(page.value("model"), *stack_args(page))
     if choices and page.value("layer") not in choices:
         page.set_values({"layer": choices[0]})
     controls, picture = st.columns([2, 3])
@@ -158,24 +152,38 @@ def _one_layer(page: ui.LessonPage, result: dict) -> list[str]:
         if choices:
             page.control(st.selectbox, "layer", "Layer", choices)
         page.control(st.number_input, "seed", "Seed (initialisation of untrained layers)", 0, 10_000)
-    if _builder_broken(page) or not choices:
+    if builder_broken(page) or not choices:
         return []
     with controls:
-        info = layer_info(page.value("model"), page.value("layer"), page.value("seed"), *_stack_args(page))
+        info = layer_info(page.value("model"), page.value("layer"), page.value("seed"), *stack_args(page))
         st.code(info["module"], language=None, wrap_lines=True)
         st.dataframe(info["tensors"], hide_index=True)
         st.markdown(f"**Parameters:** {info['formula']}")
         st.markdown(f"**Multiply-adds:** {info['multiply_adds']:,} per example, i.e. {info['flops']:,} FLOPs "
-                    "(a multiply and an add each)")
+                    "(a multiply and an add each)" + _multiply_add_note(info))
     stats = info["stats"]
     with picture:
         page.chart(charts.weight_histogram(info["histogram"], f"{page.value('layer')}: {stats['source']}",
                                            height=page.chart_height(300)),
                    f"Histogram of the layer's {stats['values']:,} weights ({stats['source']}).")
-    return [f"{info['layer']} ({info['type']}) owns {info['parameters']:,} parameters "
+    return [f"{info['layer'] or 'The model itself'} ({info['type']}) owns {info['parameters']:,} parameters "
             f"({100 * info['share']:.2f} % of the model): {info['formula']}.",
             f"Its weights ({stats['source']}) have mean {stats['mean']:.4f} and standard deviation "
             f"{stats['std']:.4f}, from {stats['min']:.3f} to {stats['max']:.3f}."]
+
+
+def _multiply_add_note(info: dict) -> str:
+    """What the one-layer view's multiply-adds count, for a module with submodules (own work first)."""
+    split, total = info["attention"], info["with_submodules"]
+    if split is not None:
+        return (f": the query, key and value in-projection {split['in_projection']:,} and the attention products "
+                f"Q·Kᵀ and A·V {split['products']:,}; its out_proj submodule adds {split['out_projection']:,} "
+                f"(the attention applies out_proj's weights itself), {total:,} in all")
+    if total == info["multiply_adds"]:
+        return ""
+    if info["multiply_adds"]:
+        return f" in its own forward; with its submodules, {total:,} in all"
+    return f" of its own; its submodules do the work, {total:,} in all"
 
 
 # ----- compare -----------------------------------------------------------------------------------------
@@ -183,13 +191,13 @@ def _one_layer(page: ui.LessonPage, result: dict) -> list[str]:
 def _compare(page: ui.LessonPage, result: dict) -> list[str]:
     c1, c2 = st.columns(2)
     names = [n for n in compute.MODELS]
-    for column, name in ((c1, "model_a"), (c2, "model_b")):  # the default first: see _first
-        page.control(column.selectbox, name, f"Model {name[-1].upper()}", _first(DEFAULTS[name], names))
+    for column, name in ((c1, "model_a"), (c2, "model_b")):  # the default first: see view_helpers.first
+        page.control(column.selectbox, name, f"Model {name[-1].upper()}", first(DEFAULTS[name], names))
     a, b = page.value("model_a"), page.value("model_b")
-    if "builder" in (a, b) and not builder.build_stack(*_stack_args(page)).ok:
+    if "builder" in (a, b) and not builder.build_stack(*stack_args(page)).ok:
         st.warning("Your model in the Model builder view has an error: fix it there first.")
         return []
-    frame = comparison(a, b, *_stack_args(page))
+    frame = comparison(a, b, *stack_args(page))
     st.dataframe(frame.astype(str), width="stretch")
     st.caption("Weight layers count every Conv2d and Linear; multiply-adds are for one example; the largest "
                "layer is the module that owns the most parameters itself.")

@@ -58,7 +58,7 @@ def test_depth_and_model_change_the_diagram_and_roll_up():
     assert "2 identical BasicBlock blocks (layer1.0 … layer1.1) are rolled into one box." in text(at)
     buttons(at, "depth").set_value(3).run()
     assert not at.exception and graphviz(at)[0].proto.spec != before
-    assert "8 boxes receive two or more arrows (add)" in text(at)
+    assert "8 boxes receive arrows from two or more different boxes (add)" in text(at)
     at.radio(key="architecture.direction").set_value("left-right").run()
     assert "rankdir=LR" in graphviz(at)[0].proto.spec
 
@@ -77,7 +77,8 @@ def test_large_autograd_graph_is_offered_as_download_only():
 
 def test_table_batch_size_changes_activation_memory():
     at = run("Parameter table", model="vgg11")
-    assert "Fully connected (Linear) layers hold 93.1 % of the parameters." in text(at)
+    assert "Fully connected layers (every nn.Linear) hold 93.1 % of the parameters." in text(at)
+    assert "That is more than 85 %: most of this model's parameters are in its fully connected layers." in text(at)
     first = text(at)
     buttons(at, "batch").set_value(128).run()
     assert text(at) != first and "for 128 examples" in text(at)
@@ -175,9 +176,15 @@ def test_my_model_stack_can_be_edited_from_another_view():
 
 
 @pytest.mark.parametrize("key, prediction, view, expected", [
-    ("residual", "yes: the add at the end of each block", "Layer diagram", "8 boxes receive two arrows"),
-    ("vgg", "the fully connected layers", "Parameter table", "hold 93.1 % of this model's parameters"),
-    ("conv_shape", "12 x 12", "Model builder", "turns 1x28x28 into (8, 12, 12)"),
+    ("residual", "yes: the add at the end of each block", "Layer diagram",
+     "Checked on the page as it is now (ResNet-18 at depth 3, repeated blocks rolled up): 8 boxes receive arrows "
+     "from two or more different boxes (add)"),
+    ("vgg", "the fully connected layers", "Parameter table",
+     "Checked on the page as it is now (VGG-11, parameter table): the fully connected layers hold 93.1 % of this "
+     "model's parameters, more than the 85 % this lesson calls most."),
+    ("conv_shape", "12 x 12", "Model builder",
+     "Checked on the page as it is now (your stack conv:8:5:2:0 on a 1x28x28 input): Conv2d(1, 8, kernel_size=5, "
+     "stride=2, padding=0) turns it into (8, 12, 12)."),
 ])
 def test_try_this_experiments(key, prediction, view, expected):
     at = run()
@@ -219,3 +226,27 @@ def test_do_it_yourself_code_is_shown():
     at = run()
     script = Path(package.__file__).with_name("diy.py").read_text().strip()
     assert script in [c.value.strip() for c in at.code]
+
+
+@pytest.mark.parametrize("depth", [4, 5, 6])
+def test_vit_parameter_table_rows_add_up_on_the_page(depth):
+    at = run("Parameter table", model="vit_b_16", depth=depth)
+    frame = at.dataframe[0].value
+    assert int(frame["parameters"].sum()) == 86_567_656
+    assert int(frame["multiply-adds"].sum()) == 17_563_828_224
+    assert "needs 17,563.8 million multiply-adds per example" in text(at)
+    assert at.metric[2].value == "17,563.8 M"
+    if depth >= 5:
+        out_proj = frame[frame["layer"] == "encoder.layers.encoder_layer_0.self_attention.out_proj"].iloc[0]
+        assert (out_proj["multiply-adds"], out_proj["output shape"]) == (197 * 768 * 768, "(1, 197, 768)")
+        assert (frame["type"] == "attention products").sum() == 12
+
+
+def test_try_this_verdict_names_the_settings_it_judged():
+    at = run()
+    at.radio(key="architecture._predict.residual").set_value("yes: the add at the end of each block").run()
+    at.button(key="architecture._setup.residual").click().run()
+    assert "(ResNet-18 at depth 3, repeated blocks rolled up)" in text(at)
+    at.toggle(key="architecture.unroll").set_value(True).run()  # not part of the preset: judged as it is now
+    assert "Checked on the page as it is now (ResNet-18 at depth 3, repeated blocks shown one by one): 8 boxes" \
+        in text(at)

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from lessons.architecture import builder, compute, graphs, neurons
+from lessons.architecture import builder, compute, graphs, multiply_adds, neurons
 
 
 def spec_of(model: nn.Module, *shape: int) -> compute.ModelSpec:
@@ -279,3 +279,120 @@ def test_typed_text_is_not_echoed_as_markup():
     built = builder.build_stack("[x](javascript:alert(1))<b>", "1x28x28")
     assert not built.ok
     assert not any(ch in built.error.message for ch in "[]<>*`")
+
+
+# ----- multiply-adds per module (lessons/architecture/multiply_adds.py) ------------------------------------
+
+class Attend(nn.Module):
+    """x -> MultiheadAttention(x, memory, memory): L query tokens, S memory tokens."""
+
+    def __init__(self, batch_first: bool = True, kdim: int | None = None, vdim: int | None = None):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(8, 2, batch_first=batch_first, kdim=kdim, vdim=vdim)
+
+    def forward(self, x, memory_k, memory_v):
+        return self.attn(x, memory_k, memory_v, need_weights=False)[0]
+
+
+def attend_spec(batch_first=True, kdim=None, vdim=None, length=3, memory=5) -> compute.ModelSpec:
+    model = Attend(batch_first, kdim, vdim).to("meta").eval()
+    shape = (lambda n, d: (1, n, d)) if batch_first else (lambda n, d: (n, 1, d))
+    inputs = tuple(torch.empty(*shape(n, d), device="meta") for n, d in
+                   ((length, 8), (memory, kdim or 8), (memory, vdim or 8)))
+    return compute.ModelSpec("attend", "Attend", model, inputs, "x", False)
+
+
+@pytest.mark.parametrize("batch_first, kdim, vdim, in_projection", [
+    (True, None, None, 3 * 8 * 8 + 2 * 5 * 8 * 8),  # packed in_proj_weight: q from 3 tokens, k and v from 5
+    (False, None, None, 3 * 8 * 8 + 2 * 5 * 8 * 8),  # sequence first
+    (True, 4, 6, 3 * 8 * 8 + 5 * 4 * 8 + 5 * 6 * 8),  # q/k/v_proj_weight of other widths
+])
+def test_multihead_attention_split_by_hand(batch_first, kdim, vdim, in_projection):
+    spec = attend_spec(batch_first, kdim, vdim)
+    t = multiply_adds.trace(spec.model, spec.inputs)
+    split = t.attention["attn"]
+    assert split.in_projection == in_projection
+    assert split.out_projection == 3 * 8 * 8  # out_proj on the 3 query tokens
+    assert split.products == 2 * 3 * 5 * 8  # Q·Kᵀ (3 x 5 per head) and A·V, over 2 heads of 4
+    assert t.total[""] == t.total["attn"] == in_projection + 3 * 8 * 8 + 2 * 3 * 5 * 8
+    assert t.total["attn.out_proj"] == 3 * 8 * 8 and t.own["attn"] == in_projection + 2 * 3 * 5 * 8
+    assert t.shapes["attn.out_proj"] == t.shapes["attn"]  # never called: its attention's output
+    assert sum(t.own.values()) == t.total[""]
+    frame, totals = compute.parameter_table(spec, depth=2)
+    assert frame["multiply-adds"].sum() == totals["multiply_adds"] == t.total[""]
+    assert frame["parameters"].sum() == totals["parameters"]
+    assert list(frame["type"]) == ["in-projection (q, k, v)", "attention products", "NonDynamicallyQuantizableLinear"]
+
+
+def test_module_list_containers_get_their_childrens_multiply_adds():
+    class Stack(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = nn.ModuleList(nn.Linear(4, 4) for _ in range(3))  # never called itself
+
+        def forward(self, x):  # x: (B, 4)
+            for layer in self.layers:
+                x = layer(x)
+            return x @ x.T  # (B, B): a product of the model's own, 2 x 2 x 4 = 16 multiply-adds for B = 2
+
+    spec = spec_of(Stack(), 4)
+    spec.inputs = (torch.empty(2, 4, device="meta"),)
+    t = multiply_adds.trace(spec.model, spec.inputs)
+    assert t.total["layers"] == 3 * 2 * 4 * 4 and t.own["layers"] == 0
+    assert t.own[""] == 2 * 2 * 4 and t.total[""] == 3 * 2 * 4 * 4 + 16
+    shallow, totals = compute.parameter_table(spec, depth=1)
+    assert list(shallow["layer"]) == ["layers", "model (own matrix products)"]
+    assert list(shallow["multiply-adds"]) == [96, 16] and totals["multiply_adds"] == 112
+    assert list(shallow["output shape"]) == ["(2, 4)", "(2, 2)"]  # the last layer's; x @ x.T
+
+
+def test_one_layer_detail_of_an_attention_counts_its_own_work():
+    spec = attend_spec()
+    detail = compute.layer_detail(spec, "attn")
+    assert detail["parameters"] == 3 * 8 * 8 + 3 * 8  # in_proj_weight + in_proj_bias, not out_proj
+    assert detail["multiply_adds"] == 3 * 8 * 8 + 2 * 5 * 8 * 8 + 2 * 3 * 5 * 8
+    assert detail["with_submodules"] == detail["multiply_adds"] + 3 * 8 * 8
+    assert "3·E·E + 3·E = 3·8·8 + 3·8 = 216" in detail["formula"] and "out_proj" in detail["formula"]
+    assert compute.layer_detail(spec, "attn.out_proj")["multiply_adds"] == 3 * 8 * 8
+
+
+# ----- structure: imports run one way, page -> views -> view_helpers -----------------------------------
+
+def _imports(path) -> tuple[set[str], set[str]]:
+    """(modules imported at the top level, modules imported anywhere) by a file, as dotted names."""
+    import ast
+
+    tree = ast.parse(path.read_text())
+
+    def names(nodes):
+        out = set()
+        for node in nodes:
+            if isinstance(node, ast.ImportFrom) and node.module:
+                out.add(node.module)
+                out.update(f"{node.module}.{a.name}" for a in node.names)
+            elif isinstance(node, ast.Import):
+                out.update(a.name for a in node.names)
+        return out
+
+    return names(tree.body), names(ast.walk(tree))
+
+
+def test_lesson_modules_import_one_way():
+    from pathlib import Path
+
+    import lessons.architecture as package
+
+    folder = Path(package.__file__).parent
+    page = "lessons.architecture.page"
+    views = {"lessons.architecture.views_graphs", "lessons.architecture.views_builder"}
+    for path in folder.glob("*.py"):
+        top, anywhere = _imports(path)
+        if path.stem != "page":
+            assert page not in anywhere, f"{path.name} imports the page"
+        if path.stem not in ("page",) and not path.stem.startswith("views_"):
+            assert not views & anywhere, f"{path.name} imports a view"
+    top, anywhere = _imports(folder / "page.py")
+    assert views <= top and anywhere - top == set()  # the views at the top, nothing inside render()
+    for view in ("views_graphs", "views_builder"):
+        top, anywhere = _imports(folder / f"{view}.py")
+        assert "lessons.architecture.view_helpers" in top and not views & anywhere
