@@ -1,0 +1,156 @@
+"""The lesson's figures (data in, figure out): Altair for the head view, heatmaps, digit overlays
+and the ablation scatter, Plotly for the 72-head model view. No external scripts: both render with
+the JavaScript Streamlit ships. Student text reaches the figures only as data (Vega text marks and
+axis labels, Plotly tick labels), never as HTML."""
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+LINE_FLOOR = 0.01  # head-view lines below this weight are left out (invisible at that opacity anyway)
+COLOR = "#1f6fb4"
+
+
+def token_labels(tokens: list[str], indices=None) -> list[str]:
+    """Unique axis labels: "3 the" (a sentence often repeats a wordpiece)."""
+    indices = range(len(tokens)) if indices is None else indices
+    return [f"{i} {tokens[i]}" for i in indices]
+
+
+def head_view(tokens: list[str], matrix: np.ndarray, focus: int, height: int, title: str) -> alt.Chart:
+    """BertViz's head view: a line from each token (left) to each token it attends to (right),
+    opacity = attention weight. `focus` >= 0 keeps only that token's lines."""
+    T = len(tokens)
+    rows, cols = np.nonzero(matrix >= LINE_FLOOR)
+    if focus >= 0:
+        keep = rows == focus
+        rows, cols = rows[keep], cols[keep]
+    lines = pd.DataFrame({"x": 0.0, "x2": 1.0, "y": rows.astype(float), "y2": cols.astype(float),
+                          "weight": matrix[rows, cols].astype(float),
+                          "from": [tokens[i] for i in rows], "to": [tokens[j] for j in cols]})
+    words = pd.DataFrame({"x": [0.0] * T + [1.0] * T, "y": list(range(T)) * 2, "token": tokens * 2,
+                          "side": ["from"] * T + ["to"] * T,
+                          "focus": [i == focus for i in range(T)] + [False] * T})
+    y = alt.Y("y:Q", scale=alt.Scale(domain=[T - 0.5, -0.5]), axis=None)
+    x = alt.X("x:Q", scale=alt.Scale(domain=[-0.6, 1.6]), axis=None)
+    rule = alt.Chart(lines).mark_rule(strokeWidth=2.5, color=COLOR).encode(
+        x=x, x2="x2:Q", y=y, y2="y2:Q",
+        opacity=alt.Opacity("weight:Q", scale=alt.Scale(domain=[0, 1], range=[0.02, 1]), legend=None),
+        tooltip=[alt.Tooltip("from:N"), alt.Tooltip("to:N"), alt.Tooltip("weight:Q", format=".3f")])
+    base = alt.Chart(words).encode(x=x, y=y, text="token:N",
+                                   color=alt.condition("datum.focus", alt.value("#c0392b"), alt.value("#222")))
+    left = base.transform_filter("datum.side == 'from'").mark_text(align="right", dx=-6, fontSize=13)
+    right = base.transform_filter("datum.side == 'to'").mark_text(align="left", dx=6, fontSize=13)
+    return (rule + left + right).properties(height=height, title=title)
+
+
+def heatmap(matrix: np.ndarray, row_labels: list[str], col_labels: list[str], title: str, height: int,
+            values: bool = False, domain_max: float | None = None) -> alt.Chart:
+    """Rows attend to columns; `values` prints each weight in its cell."""
+    r, c = np.meshgrid(np.arange(len(row_labels)), np.arange(len(col_labels)), indexing="ij")
+    frame = pd.DataFrame({"query": np.asarray(row_labels)[r.ravel()], "key": np.asarray(col_labels)[c.ravel()],
+                          "weight": matrix.ravel().astype(float)})
+    scale = alt.Scale(scheme="blues", domain=[0, domain_max if domain_max else max(float(matrix.max()), 1e-6)])
+    base = alt.Chart(frame).encode(
+        x=alt.X("key:N", sort=list(col_labels), title="attends to (key)", axis=alt.Axis(labelAngle=-60)),
+        y=alt.Y("query:N", sort=list(row_labels), title="token (query)"))
+    cells = base.mark_rect().encode(color=alt.Color("weight:Q", scale=scale, title="weight"),
+                                    tooltip=["query:N", "key:N", alt.Tooltip("weight:Q", format=".3f")])
+    chart = cells
+    if values:
+        text = base.mark_text(fontSize=9).encode(
+            text=alt.Text("weight:Q", format=".2f"),
+            color=alt.condition(alt.datum.weight > 0.5 * scale.domain[1], alt.value("white"), alt.value("black")))
+        chart = cells + text
+    return chart.properties(height=height, title=title)
+
+
+def model_view(tokens: list[str], attentions: np.ndarray, selected: tuple[int, int], height: int):
+    """All heads as small heatmaps in a layers x heads grid (one Plotly heatmap with gaps)."""
+    import plotly.graph_objects as go
+
+    L, H, T, _ = attentions.shape
+    gap = max(1, T // 8)
+    cell = T + gap
+    mosaic = np.full((L * cell - gap, H * cell - gap), np.nan, dtype=np.float32)
+    for layer in range(L):
+        for head in range(H):
+            mosaic[layer * cell:layer * cell + T, head * cell:head * cell + T] = attentions[layer, head]
+    figure = go.Figure(go.Heatmap(z=np.round(mosaic, 3), colorscale="Blues", zmin=0, zmax=1, hoverongaps=False,
+                                  colorbar=dict(title="weight", thickness=12),
+                                  hovertemplate="weight %{z:.3f}<extra></extra>"))
+    layer, head = selected
+    figure.add_shape(type="rect", x0=(head - 1) * cell - 0.5 - gap / 2, x1=(head - 1) * cell + T - 0.5 + gap / 2,
+                     y0=(layer - 1) * cell - 0.5 - gap / 2, y1=(layer - 1) * cell + T - 0.5 + gap / 2,
+                     line=dict(color="#c0392b", width=2))
+    figure.update_xaxes(tickvals=[h * cell + (T - 1) / 2 for h in range(H)], ticktext=[f"head {h + 1}" for h in range(H)],
+                        side="top", showgrid=False, zeroline=False)
+    figure.update_yaxes(tickvals=[i * cell + (T - 1) / 2 for i in range(L)], ticktext=[f"layer {i + 1}" for i in range(L)],
+                        autorange="reversed", showgrid=False, zeroline=False, scaleanchor="x")
+    figure.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="white")
+    return figure
+
+
+def ablation_scatter(word_share: np.ndarray, effect: np.ndarray, selected: tuple[int, int], height: int,
+                     effect_title: str) -> alt.Chart:
+    L, H = effect.shape
+    layer, head = np.meshgrid(np.arange(1, L + 1), np.arange(1, H + 1), indexing="ij")
+    frame = pd.DataFrame({"layer": layer.ravel(), "head": head.ravel(), "attention to words": word_share.ravel(),
+                          "effect": effect.ravel().astype(float)})
+    frame["selected"] = (frame["layer"] == selected[0]) & (frame["head"] == selected[1])
+    frame["name"] = [f"{l}.{h}" for l, h in zip(frame["layer"], frame["head"])]
+    points = alt.Chart(frame).mark_circle(size=80).encode(
+        x=alt.X("attention to words:Q", title="share of the words' attention on other words",
+                scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("effect:Q", title=effect_title),
+        color=alt.Color("layer:O", scale=alt.Scale(scheme="viridis")),
+        stroke=alt.condition("datum.selected", alt.value("#c0392b"), alt.value(None)),
+        strokeWidth=alt.condition("datum.selected", alt.value(3), alt.value(0)),
+        tooltip=["name:N", alt.Tooltip("attention to words:Q", format=".3f"), alt.Tooltip("effect:Q", format=".4f")])
+    label = alt.Chart(frame[frame["selected"]]).mark_text(dx=10, align="left", fontWeight="bold").encode(
+        x="attention to words:Q", y="effect:Q", text="name:N")
+    return (points + label).properties(height=height)
+
+
+def digit_overlays(pixels: np.ndarray, maps: dict[str, np.ndarray], size: int) -> alt.HConcatChart:
+    """The digit in grey with each (G, G) map over it in colour (scaled to its own maximum)."""
+    h, w = pixels.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    digit = pd.DataFrame({"x": xx.ravel() - 0.5, "x2": xx.ravel() + 0.5, "y": yy.ravel() - 0.5,
+                          "y2": yy.ravel() + 0.5, "ink": pixels.ravel().astype(float) / 255.0})
+    sx = alt.Scale(domain=[-0.5, w - 0.5], nice=False)
+    sy = alt.Scale(domain=[h - 0.5, -0.5], nice=False)
+    ink = alt.Chart(digit).mark_rect().encode(
+        x=alt.X("x:Q", scale=sx, axis=None), x2="x2:Q", y=alt.Y("y:Q", scale=sy, axis=None), y2="y2:Q",
+        color=alt.Color("ink:Q", scale=alt.Scale(domain=[0, 1], range=["white", "#444"]), legend=None))
+    panels = []
+    for title, grid_map in maps.items():
+        g = grid_map.shape[0]
+        patch = h // g
+        gy, gx = np.mgrid[0:g, 0:g]
+        top = float(grid_map.max()) or 1.0
+        frame = pd.DataFrame({"x": gx.ravel() * patch - 0.5, "x2": (gx.ravel() + 1) * patch - 0.5,
+                              "y": gy.ravel() * patch - 0.5, "y2": (gy.ravel() + 1) * patch - 0.5,
+                              "value": grid_map.ravel().astype(float), "scaled": grid_map.ravel().astype(float) / top})
+        heat = alt.Chart(frame).mark_rect(color="#e4572e").encode(
+            x=alt.X("x:Q", scale=sx), x2="x2:Q", y=alt.Y("y:Q", scale=sy), y2="y2:Q",
+            opacity=alt.Opacity("scaled:Q", scale=alt.Scale(domain=[0, 1], range=[0, 0.75]), legend=None),
+            tooltip=[alt.Tooltip("value:Q", format=".3f")])
+        panels.append((ink + heat).properties(width=size, height=size, title=title))
+    return alt.hconcat(*panels).resolve_scale(color="independent", opacity="independent")
+
+
+def pattern_row(patterns: dict[str, np.ndarray], size: int) -> alt.HConcatChart:
+    """Query x key heatmaps side by side (the toy model's heads and the expected pattern)."""
+    panels = []
+    for title, matrix in patterns.items():
+        n = matrix.shape[0]
+        r, c = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+        frame = pd.DataFrame({"query position": r.ravel(), "key position": c.ravel(), "weight": matrix.ravel().astype(float)})
+        panels.append(alt.Chart(frame).mark_rect().encode(
+            x=alt.X("key position:O"), y=alt.Y("query position:O"),
+            color=alt.Color("weight:Q", scale=alt.Scale(scheme="blues", domain=[0, 1])),
+            tooltip=["query position:O", "key position:O", alt.Tooltip("weight:Q", format=".3f")],
+        ).properties(width=size, height=size, title=title))
+    return alt.hconcat(*panels)
