@@ -16,7 +16,7 @@ def _concept_colour(names: list[str], legend: bool = False) -> alt.Color:
 def legend_chart(names: list[str], shares: list[float], height: int = 26) -> alt.Chart:
     """The overlay's legend: one bar per concept in its colour, as long as its share of the pixels."""
     frame = pd.DataFrame({"concept": names, "share": shares})
-    return alt.Chart(frame, height=alt.Step(height), title="Concepts (share of the pixels each one wins)").mark_bar().encode(
+    return alt.Chart(frame, height=alt.Step(height), title="Share of the pixels").mark_bar().encode(
         y=alt.Y("concept:N", sort=names, title=None, axis=alt.Axis(labelLimit=260, labelFontSize=13)),
         x=alt.X("share:Q", title="share of the image", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         color=_concept_colour(names), tooltip=["concept", alt.Tooltip("share:Q", format=".0%")])

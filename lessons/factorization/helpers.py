@@ -99,7 +99,8 @@ def concept_names(data: dict, k: int) -> list[str]:
     if "label_classes" not in data:
         return [content.concept_name(i, None) for i in range(k)]
     labels = imagenet_labels()
-    return [content.concept_name(i, labels[int(c)]) for i, c in enumerate(data["label_classes"][:, 0])]
+    return [content.concept_name(i, f"{labels[int(c)]} ({float(score):.0%})")
+            for i, (c, score) in enumerate(zip(data["label_classes"][:, 0], data["label_scores"][:, 0]))]
 
 
 def cat_contrast(data: dict, upsampled: np.ndarray, names: list[str]) -> dict | None:
