@@ -1,10 +1,7 @@
 """Router only: page config and navigation over lessons.registry (DESIGN.md)."""
-import os
+from lessons import process_settings
 
-# One intra-op thread per computation: many students share the server's cores, and on 2 cores two
-# sessions each asking for 2 threads ran training 3-6x slower than with 1 (measured). Set
-# OMP_NUM_THREADS to override. Must happen before anything imports torch.
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+process_settings.apply()  # before anything imports torch or numba: one torch thread, numba's disk cache
 
 import streamlit as st  # noqa: E402
 

@@ -1,8 +1,9 @@
-"""Test-wide settings: the same single intra-op torch thread as the server (streamlit_app.py).
+"""Test-wide settings: the same process settings as the server (lessons/process_settings.py: one
+intra-op torch thread, numba's on-disk cache), set before anything imports torch.
 
 Two OpenMP threads on two cores shared with a Streamlit server (the browser tests) stall badly;
-one thread is steady. Set before anything imports torch; OMP_NUM_THREADS overrides it.
+one thread is steady. OMP_NUM_THREADS in the environment overrides it.
 """
-import os
+from lessons import process_settings
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+process_settings.apply()

@@ -149,3 +149,14 @@ def test_activations_never_imports_the_architecture_lessons_libraries():
     assert {"torch", "pytorch_grad_cam", "torchcam"} <= set(loaded["after"])
     for other in ("torchview", "torchviz", "umap"):
         assert other not in loaded["after"], f"the activations page loaded {other}"
+
+
+def test_process_settings_are_defaults_the_environment_can_override(monkeypatch, tmp_path):
+    from lessons import process_settings
+
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    process_settings.apply()
+    assert os.environ["OMP_NUM_THREADS"] == "3"  # set by whoever started the server: kept
+    assert os.environ["NUMBA_CACHE_DIR"] == str(process_settings.CACHE_DIR / "numba")
+    assert "site-packages" not in os.environ["NUMBA_CACHE_DIR"]
