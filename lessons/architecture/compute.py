@@ -22,25 +22,10 @@ import torch
 from torch import nn
 
 from lessons.architecture import builder, multiply_adds
+# the models on offer (name -> menu label) and the thresholds: plain values the page reads without torch
+from lessons.architecture.settings import (CPU_TRACED, MODELS, MOST_OF_THE_PARAMETERS, TORCHVISION_MODELS,  # noqa: F401
+                                           ZOO_MODELS)
 
-# name -> (menu label, where it comes from)
-MODELS: dict[str, str] = {
-    "digits_cnn": "Digits CNN (the course's, trained)",
-    "digits_mlp": "Digits MLP 784-32-16-10 (the course's, trained)",
-    "digits_vit": "Digits ViT, 4 blocks x 4 heads (the course's, trained)",
-    "efficientnet_lite0": "EfficientNet-Lite0 (pretrained)",
-    "minilm": "MiniLM sentence encoder (pretrained)",
-    "resnet18": "ResNet-18 (torchvision, untrained)",
-    "resnet50": "ResNet-50 (torchvision, untrained)",
-    "vgg11": "VGG-11 (torchvision, untrained)",
-    "mobilenet_v3_small": "MobileNetV3-Small (torchvision, untrained)",
-    "squeezenet1_1": "SqueezeNet 1.1 (torchvision, untrained)",
-    "vit_b_16": "ViT-B/16 (torchvision, untrained)",
-    "builder": "My model (from the Model builder view)",
-}
-ZOO_MODELS = ("digits_cnn", "digits_mlp", "digits_vit", "efficientnet_lite0", "minilm")
-TORCHVISION_MODELS = ("resnet18", "resnet50", "vgg11", "mobilenet_v3_small", "squeezenet1_1", "vit_b_16")
-CPU_TRACED = ("digits_cnn", "digits_mlp")  # small enough to build with values (see trace_device)
 MINILM_EXAMPLE_TOKENS = 12  # length T of the token-id input (1, T) used to trace MiniLM
 BYTES_PER_VALUE = 4  # float32
 # nn.MultiheadAttention's own parameters that project the query, key and value (a Linear layer each, or one
@@ -350,9 +335,7 @@ def layer_detail(spec: ModelSpec, layer: str) -> dict:
 # ----- facts the lesson states --------------------------------------------------------------------
 
 PARAMETER_KINDS = ("convolution", "linear", "attention in-projection", "other")
-# "most of the parameters": the share above which the page says one kind of layer holds most of a model's
-# parameters (the parameter table's sentence and the "Where VGG keeps its parameters" verdict both use it)
-MOST_OF_THE_PARAMETERS = 0.85
+# MOST_OF_THE_PARAMETERS ("most of the parameters") comes from settings.py
 
 
 def parameter_share_by_kind(spec: ModelSpec) -> dict[str, int]:

@@ -1,17 +1,17 @@
 """The architecture lesson's text: the sentences the views state as fact about a model, the "Try this"
 experiments with the checks that read the views' results, the quiz and the further reading.
 
-Used by page.py and the views. Imports no streamlit itself: the records (ui.Experiment, ui.QuizQuestion,
-ui.Reading) come from the lesson scaffold, lessons/ui.py. A sentence and the verdict of the experiment that
-tests it share one threshold: compute.MOST_OF_THE_PARAMETERS ("most of the parameters") and
-graphs.JOIN_ARROWS (a box where data flows join).
+Used by page.py and the views. Imports no streamlit and no torch itself: the records (ui.Experiment,
+ui.QuizQuestion, ui.Reading) come from the lesson scaffold, lessons/ui.py. A sentence and the verdict of the
+experiment that tests it share one threshold from settings.py: MOST_OF_THE_PARAMETERS ("most of the
+parameters") and JOIN_ARROWS (a box where data flows join).
 """
 from __future__ import annotations
 
 from lessons import ui
-from lessons.architecture import compute, graphs
+from lessons.architecture.settings import JOIN_ARROWS, MOST_OF_THE_PARAMETERS
 
-MOST = compute.MOST_OF_THE_PARAMETERS
+MOST = MOST_OF_THE_PARAMETERS
 NUMBER_WORDS = {2: "two", 3: "three", 4: "four"}
 CHECKED_ON_YOUR_SETTINGS = "Checked on the page as it is now"  # every verdict here judges the current settings
 
@@ -55,12 +55,27 @@ def join_sentence(joins: list[str], labelled_arrows: int = 0) -> str:
     """The layer diagram's sentence on boxes where data flows join: `joins` are the types of
     graphs.LayerDiagram.merge_boxes, `labelled_arrows` how many arrows stand for several ("xN")."""
     if not joins:
-        return (f"No box receives arrows from {NUMBER_WORDS.get(graphs.JOIN_ARROWS, graphs.JOIN_ARROWS)} different "
+        return (f"No box receives arrows from {NUMBER_WORDS.get(JOIN_ARROWS, JOIN_ARROWS)} different "
                 "boxes: the data flows as a plain chain at this depth.")
     return (f"{len(joins)} box{'es receive' if len(joins) > 1 else ' receives'} arrows from "
-            f"{NUMBER_WORDS.get(graphs.JOIN_ARROWS, graphs.JOIN_ARROWS)} or more different boxes ({', '.join(sorted(set(joins)))}): there separate data flows join, for "
+            f"{NUMBER_WORDS.get(JOIN_ARROWS, JOIN_ARROWS)} or more different boxes ({', '.join(sorted(set(joins)))}): there separate data flows join, for "
             "example in a residual connection, where an add joins a block's input to its output."
             + (" An arrow labelled xN (from or to N rolled-up blocks) counts once." if labelled_arrows else ""))
+
+
+def diagram_caption(d: dict, depth: int) -> str:
+    """The layer diagram's caption, from graphs.diagram_data's result `d` drawn at `depth`."""
+    return (f"{d['title']} at depth {depth}: {d['boxes']} boxes, traced with torchview from {d['input']}. Each box: "
+            "name : type, input and output shape (batch of 1), parameters.")
+
+
+def diagram_sentences(d: dict, depth: int) -> list[str]:
+    """The layer diagram's "What you see", from graphs.diagram_data's result `d` drawn at `depth`."""
+    out = [f"At depth {depth}, {d['title']} is drawn as {d['boxes']} boxes.",
+           join_sentence(d["joins"], d["labelled_arrows"])]
+    for type_name, repeats, first_name, last_name in d["rolled"]:
+        out.append(f"{repeats} identical {type_name} blocks ({first_name} … {last_name}) are rolled into one box.")
+    return out
 
 
 # ----- try this, quiz -------------------------------------------------------------------------------------

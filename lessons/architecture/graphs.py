@@ -19,10 +19,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lessons.architecture import compute
 from lessons.architecture.compute import ModelSpec
+from lessons.architecture.settings import DIRECTIONS, JOIN_ARROWS  # noqa: F401 (re-exported)
 
-DIRECTIONS = {"top-down": "TB", "left-right": "LR"}
-JOIN_ARROWS = 2  # a box that receives arrows from this many different boxes or more is a join (merge_boxes)
 FILL = {"input": "lightyellow", "output": "lightyellow", "weights": "darkseagreen1",
         "no_weights": "white", "function": "aliceblue", "rolled": "navajowhite"}
 
@@ -120,6 +120,19 @@ def layer_diagram(spec: ModelSpec, depth: int = 2, direction: str = "top-down", 
     if roll:
         ordered, edges = _roll_repeats(ordered, edges)
     return LayerDiagram(_to_dot(ordered, edges, DIRECTIONS[direction], spec.title), ordered, edges)
+
+
+def diagram_data(name: str, depth: int, direction: str, roll: bool, stack: str, input_shape: str) -> dict:
+    """The layer diagram of model `name` as plain values (JSON-able): what the page draws and states about it.
+
+    The page's cached wrapper (view_helpers.diagram) and the shipped default (precompute.py) both call this.
+    """
+    spec = compute.build_model(name, stack, input_shape, device=compute.trace_device(name))
+    d = layer_diagram(spec, depth, direction, roll)
+    return {"dot": d.dot, "boxes": len(d.boxes), "joins": [b.type_name for b in d.merge_boxes],
+            "labelled_arrows": d.labelled_arrows,
+            "rolled": [[b.type_name, b.repeats, b.names[0], b.names[-1]] for b in d.rolled_boxes],
+            "title": spec.title, "input": spec.input_text}
 
 
 def _signature(box: Box) -> tuple | None:

@@ -15,8 +15,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-MLP_HIDDEN = (32, 16)
-LAYER_NAMES = ("input", "hidden 1", "hidden 2", "output")
+from lessons.architecture.settings import LAYER_NAMES, MLP_HIDDEN
 
 
 @dataclass

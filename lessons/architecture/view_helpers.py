@@ -4,13 +4,17 @@ draws with.
 
 Imports run one way: page.py -> views_graphs.py / views_builder.py -> view_helpers.py. Nothing here
 imports the page or a view.
+
+No torch at import: the page's first render draws the shipped default diagram (shipped.py) before torch is
+imported. compute and graphs (which import torch) are imported inside the functions of the live path, which
+run only after `page.go_live()` has waited for the lesson's warm-up.
 """
 from __future__ import annotations
 
 import streamlit as st
 
 from lessons import ui
-from lessons.architecture import builder, compute, graphs
+from lessons.architecture import builder, content, shipped
 
 SLUG = "architecture"
 DEPTHS = (1, 2, 3, 4, 5, 6)  # how far nested modules are opened: the depth control's options
@@ -31,17 +35,28 @@ DEFAULTS = {
 
 @st.cache_data(max_entries=64, show_spinner="Tracing the model…")
 def diagram(name: str, depth: int, direction: str, roll: bool, stack: str, input_shape: str) -> dict:
-    spec = compute.build_model(name, stack, input_shape, device=compute.trace_device(name))
-    d = graphs.layer_diagram(spec, depth, direction, roll)
-    return {"dot": d.dot, "boxes": len(d.boxes), "joins": [b.type_name for b in d.merge_boxes],
-            "labelled_arrows": d.labelled_arrows,
-            "rolled": [(b.type_name, b.repeats, b.names[0], b.names[-1]) for b in d.rolled_boxes],
-            "title": spec.title, "input": spec.input_text}
+    from lessons.architecture import graphs
+
+    return graphs.diagram_data(name, depth, direction, roll, stack, input_shape)
+
+
+def shown_diagram(page: ui.LessonPage, name: str, depth: int, direction: str, roll: bool, stack: str,
+                  input_shape: str) -> tuple[dict, str, list[str], str]:
+    """(diagram, caption, "What you see" sentences, "shipped" | "live"): the shipped result when the
+    repository holds one for these arguments (the page's defaults), else computed live after go_live."""
+    hit = shipped.shipped(shipped.diagram_key(name, depth, direction, roll, stack, input_shape))
+    if hit is not None:
+        return hit["diagram"], hit["caption"], hit["what_you_see"], "shipped"
+    page.go_live()
+    d = diagram(name, depth, direction, roll, stack, input_shape)
+    return d, content.diagram_caption(d, depth), content.diagram_sentences(d, depth), "live"
 
 
 @st.cache_data(max_entries=32)
 def layer_choices(name: str, stack: str, input_shape: str) -> list[str]:
-    """Modules of `name` that own parameters."""
+    """Modules of `name` that own parameters (live path: call after page.go_live())."""
+    from lessons.architecture import compute
+
     try:
         return compute.layer_names(compute.build_model(name, stack, input_shape))
     except ValueError:  # the builder's stack has an error: the page says so

@@ -1,18 +1,20 @@
 """The architecture views that build and look inside small models: the model builder (with the conv-shape
 checker) and the neurons of a trained and an untrained MLP, with their cached wrapper (plain values in, plain
 data out). page.render() shows the open one; what the views share is in view_helpers.py (this module never
-imports the page)."""
+imports the page).
+
+No torch at import: both views run after page.go_live() and import compute, neurons and charts (torch,
+pandas, altair) inside their functions."""
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from lessons import ui
-from lessons.architecture import builder, charts, compute, neurons
+from lessons.architecture import builder, settings
 from lessons.architecture.view_helpers import SLUG, diagram, graph, stack_args, stack_controls
 
-NEURON_CHOICES = tuple([f"hidden 1 #{i}" for i in range(neurons.MLP_HIDDEN[0])]
-                       + [f"hidden 2 #{i}" for i in range(neurons.MLP_HIDDEN[1])]
+NEURON_CHOICES = tuple([f"hidden 1 #{i}" for i in range(settings.MLP_HIDDEN[0])]
+                       + [f"hidden 2 #{i}" for i in range(settings.MLP_HIDDEN[1])]
                        + [f"output #{i}" for i in range(10)])
 PER_NEURON = (1, 2, 4, 8, 12)
 
@@ -22,6 +24,7 @@ PER_NEURON = (1, 2, 4, 8, 12)
 @st.cache_data(max_entries=16, show_spinner="Running the MLPs…")
 def mlp_pictures(digit: int, per_neuron: int, seed: int) -> dict:
     import data
+    from lessons.architecture import neurons
 
     images, labels = data.load_mnist5k()
     _, heldout = data.mnist5k_split()
@@ -67,6 +70,8 @@ def _remove_layer(page: ui.LessonPage, index_key: str) -> None:
 
 
 def _builder(page: ui.LessonPage, result: dict) -> list[str]:
+    import pandas as pd
+
     left, right = st.columns([2, 3])
     with left:
         stack_controls(page)
@@ -130,6 +135,8 @@ def _conv_shape_checker() -> None:
         padding = c[3].number_input("Padding", 0, 8, 0, key=f"{SLUG}._q_padding")
         guess = st.number_input("Your answer: output height and width", 0, 1024, None, key=f"{SLUG}._q_guess")
         if guess is not None:
+            from lessons.architecture import compute
+
             truth = compute.conv_output_shape(size, kernel, stride, padding)
             formula = f"floor(({size} + 2·{padding} − {kernel}) / {stride}) + 1 = {truth}"
             if truth < 1:
@@ -143,6 +150,8 @@ def _conv_shape_checker() -> None:
 # ----- neurons -----------------------------------------------------------------------------------------
 
 def _neurons(page: ui.LessonPage, result: dict) -> list[str]:
+    from lessons.architecture import charts, neurons
+
     c = st.columns(4)
     page.control(c[0].slider, "digit", "Held-out digit #", 0, 99)
     page.control(c[1].segmented_control, "per_neuron", "Input lines per hidden-1 neuron", PER_NEURON, required=True,

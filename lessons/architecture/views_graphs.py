@@ -1,18 +1,25 @@
 """The architecture views that trace a model: the layer diagram, the autograd graph, the parameter table,
 one layer and the comparison of two models, each with its cached wrapper (plain values in, plain data out).
-page.render() shows the open one; what the views share is in view_helpers.py (this module never imports the page)."""
+page.render() shows the open one; what the views share is in view_helpers.py (this module never imports the page).
+
+No torch at import: the layer diagram at the page's defaults is drawn from the shipped result; every other
+view runs after page.go_live() and imports compute, graphs and charts (torch, pandas, altair) inside its
+functions."""
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import streamlit as st
 
 from lessons import ui
-from lessons.architecture import builder, charts, compute, graphs
-from lessons.architecture.content import fully_connected_sentences, join_sentence
-from lessons.architecture.view_helpers import (DEFAULTS, SLUG, builder_broken, diagram, first, graph,
-                                               layer_choices, stack_args)
+from lessons.architecture import builder, settings
+from lessons.architecture.content import fully_connected_sentences
+from lessons.architecture.view_helpers import (DEFAULTS, SLUG, builder_broken, first, graph, layer_choices,
+                                               shown_diagram, stack_args)
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 AUTOGRAD_MAX_BOXES = 900  # larger graphs are offered as a download only (too slow to lay out in a browser)
 BATCH_SIZES = (1, 8, 32, 128, 512)
@@ -22,6 +29,8 @@ BATCH_SIZES = (1, 8, 32, 128, 512)
 
 @st.cache_data(max_entries=32, show_spinner="Building the autograd graph…")
 def autograd(name: str, show_saved: bool, stack: str, input_shape: str) -> dict:
+    from lessons.architecture import compute, graphs
+
     g = graphs.autograd_graph(compute.build_model(name, stack, input_shape, device=compute.trace_device(name)),
                               show_saved)
     return {"dot": g.dot, "counts": g.counts, "parameter_tensors": g.parameter_tensors}
@@ -29,6 +38,8 @@ def autograd(name: str, show_saved: bool, stack: str, input_shape: str) -> dict:
 
 @st.cache_data(max_entries=64, show_spinner="Counting parameters…")
 def table(name: str, depth: int, batch: int, stack: str, input_shape: str) -> tuple[pd.DataFrame, dict]:
+    from lessons.architecture import compute
+
     spec = compute.build_model(name, stack, input_shape)
     frame, totals = compute.parameter_table(spec, depth, batch)
     totals["fully_connected"] = compute.fully_connected_share(spec)
@@ -38,6 +49,8 @@ def table(name: str, depth: int, batch: int, stack: str, input_shape: str) -> tu
 
 @st.cache_data(max_entries=64)
 def layer_info(name: str, layer: str, seed: int, stack: str, input_shape: str) -> dict:
+    from lessons.architecture import compute
+
     spec = compute.build_model(name, stack, input_shape)
     detail = compute.layer_detail(spec, layer)
     detail["attention"] = dataclasses.asdict(detail["attention"]) if detail["attention"] is not None else None
@@ -48,6 +61,8 @@ def layer_info(name: str, layer: str, seed: int, stack: str, input_shape: str) -
 
 @st.cache_data(max_entries=32, show_spinner="Comparing…")
 def comparison(a: str, b: str, stack: str, input_shape: str) -> pd.DataFrame:
+    from lessons.architecture import compute
+
     return compute.compare_models(compute.build_model(a, stack, input_shape), compute.build_model(b, stack, input_shape))
 
 
@@ -55,29 +70,24 @@ def comparison(a: str, b: str, stack: str, input_shape: str) -> pd.DataFrame:
 
 def _layer_diagram(page: ui.LessonPage, result: dict) -> list[str]:
     controls, picture = st.columns([1, 3])
-    page.control(controls.radio, "direction", "Direction", list(graphs.DIRECTIONS))
+    page.control(controls.radio, "direction", "Direction", list(settings.DIRECTIONS))
     page.control(controls.toggle, "unroll", "Show repeated blocks one by one",
                  help="Off: runs of identical blocks (same type, parameters and shapes) are rolled into one box "
                       "\u201c\u00d7 N\u201d.")
     if builder_broken(page):
         return []
-    d = diagram(page.value("model"), page.value("depth"), page.value("direction"), not page.value("unroll"),
-                *stack_args(page))
+    # the shipped default diagram (no torch), or live after page.go_live() once a control has changed
+    d, caption, sentences, _ = shown_diagram(page, page.value("model"), page.value("depth"), page.value("direction"),
+                                             not page.value("unroll"), *stack_args(page))
     controls.download_button("Download DOT", d["dot"], file_name=f"{page.value('model')}_depth{page.value('depth')}.dot",
                              mime="text/vnd.graphviz", key=f"{SLUG}._download_diagram")
     controls.caption("Green boxes hold parameters, white ones have none, orange ones are rolled-up repeats, "
                      "light blue ones are functions called in forward (add, flatten...).")
     with picture:
-        graph(d["dot"], f"{d['title']} at depth {page.value('depth')}: {d['boxes']} boxes, traced with "
-                   f"torchview from {d['input']}. Each box: name : type, input and output shape (batch of 1), "
-                   "parameters.")
+        graph(d["dot"], caption)
     result.update(joins=d["joins"], labelled_arrows=d["labelled_arrows"], boxes=d["boxes"], title=d["title"],
                   unroll=page.value("unroll"))
-    out = [f"At depth {page.value('depth')}, {d['title']} is drawn as {d['boxes']} boxes.",
-           join_sentence(d["joins"], d["labelled_arrows"])]
-    for type_name, repeats, first_name, last_name in d["rolled"]:
-        out.append(f"{repeats} identical {type_name} blocks ({first_name} … {last_name}) are rolled into one box.")
-    return out
+    return sentences
 
 
 def _autograd_graph(page: ui.LessonPage, result: dict) -> list[str]:
@@ -120,6 +130,8 @@ def _table(page: ui.LessonPage, result: dict) -> list[str]:
     page.control(cols[3].segmented_control, "batch", "Batch size", BATCH_SIZES, required=True)
     if builder_broken(page):
         return []
+    from lessons.architecture import charts
+
     frame, totals = table(page.value("model"), page.value("depth"), page.value("batch"), *stack_args(page))
     cols[0].metric("Parameters", f"{totals['parameters']:,}")
     cols[1].metric("Size (float32)", f"{totals['size_mb']:,.2f} MB")
@@ -154,6 +166,8 @@ def _one_layer(page: ui.LessonPage, result: dict) -> list[str]:
         page.control(st.number_input, "seed", "Seed (initialisation of untrained layers)", 0, 10_000)
     if builder_broken(page) or not choices:
         return []
+    from lessons.architecture import charts
+
     with controls:
         info = layer_info(page.value("model"), page.value("layer"), page.value("seed"), *stack_args(page))
         st.code(info["module"], language=None, wrap_lines=True)
@@ -190,7 +204,11 @@ def _multiply_add_note(info: dict) -> str:
 
 def _compare(page: ui.LessonPage, result: dict) -> list[str]:
     c1, c2 = st.columns(2)
-    names = [n for n in compute.MODELS]
+    import pandas as pd
+
+    from lessons.architecture import charts
+
+    names = list(settings.MODELS)
     for column, name in ((c1, "model_a"), (c2, "model_b")):  # the default first: see view_helpers.first
         page.control(column.selectbox, name, f"Model {name[-1].upper()}", first(DEFAULTS[name], names))
     a, b = page.value("model_a"), page.value("model_b")
