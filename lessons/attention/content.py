@@ -94,9 +94,13 @@ def rollout_sentences(tokens: list[str], attentions: np.ndarray, source: str) ->
     if len(words):
         diag = float(np.mean(np.diag(rolled)[words]))
         raw_diag = float(np.mean(np.diag(raw)[words]))
+        to_cls, raw_cls = float(rolled[words, 0].mean()), float(raw[words, 0].mean())
         out.append(f"On the rollout's diagonal, a word keeps on average {_pct(diag)} of itself after 6 layers, against "
-                   f"{_pct(raw_diag)} in the raw attention of layer 6: the 0.5 I added at each layer (the residual "
-                   "connection) keeps every token largely itself.")
+                   f"{_pct(raw_diag)} in the raw attention of layer 6. Averaged over the words, the rows trace "
+                   f"{_pct(to_cls)} back to [CLS], "
+                   + (f"more than in the raw last layer ({_pct(raw_cls)}): the heads that park on [CLS] pile up across "
+                      "the layers, which is why hiding [CLS] helps to read the rest." if to_cls > raw_cls
+                      else f"less than in the raw last layer ({_pct(raw_cls)})."))
         cls_row = rolled[0]
         best = int(words[np.argmax(cls_row[words])])
         out.append(f"[CLS] traces {_pct(cls_row[0])} back to itself and {_pct(cls_row[words].sum())} to the words, "

@@ -1,0 +1,183 @@
+"""Every sentence the attention page states as fact, asserted on the bundled models: MiniLM's
+attention equals sentence-transformers' (eager) to 1e-4, the presets' named heads show their
+pattern, the toy head the page names reaches 90 %, our rollout equals vit-explain's on the tiny
+ViT, and the ablation numbers the page states are recomputed here."""
+import copy
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the reference libraries must not reach for the Hub
+
+import numpy as np
+import pytest
+import torch
+
+from lessons.attention import compute, content, measures, rollout, store, toy, vision
+from lessons.attention.settings import ANIMAL, ANIMAL_WIDE, FOX, PRESETS
+from models import zoo
+from models.minilm import minilm_model_dir
+
+PAIR = PRESETS["A sentence pair"]
+
+
+def shipped(key):
+    value = store.shipped(key)
+    assert value is not None, key
+    return value
+
+
+def test_minilm_attention_equals_sentence_transformers_eager_and_rows_sum_to_one():
+    st = pytest.importorskip("sentence_transformers")
+    reference = st.SentenceTransformer(str(minilm_model_dir()), device="cpu",
+                                       model_kwargs={"attn_implementation": "eager"})
+    for first, second in [(ANIMAL, ""), (FOX, ""), (PAIR["sentence"], PAIR["second"]),
+                          ("\u05e9\u05dc\u05d5\u05dd <b>x</b> \U0001f600", "")]:
+        ours = compute.text_result(first, second)
+        features = reference.tokenize([[first, second]] if second else [first])
+        with torch.no_grad():
+            out = reference[0].auto_model(input_ids=features["input_ids"], attention_mask=features["attention_mask"],
+                                          output_attentions=True)
+        theirs = torch.stack(out.attentions)[:, 0].numpy()  # (6, 12, T, T)
+        assert theirs.shape == ours["attentions"].shape == (6, 12, len(ours["tokens"]), len(ours["tokens"]))
+        np.testing.assert_allclose(ours["attentions"], theirs, atol=1e-4)
+        np.testing.assert_allclose(ours["attentions"].sum(-1), 1.0, atol=1e-5)
+
+
+def vit_explain_rollout(attentions, discard_ratio, head_fusion):
+    """jacobgil/vit-explain, vit_rollout.py (MIT licence), copied as published, minus the final reshape:
+    returns the [CLS] row over the patches."""
+    result = torch.eye(attentions[0].size(-1))
+    with torch.no_grad():
+        for attention in attentions:
+            if head_fusion == "mean":
+                attention_heads_fused = attention.mean(axis=1)
+            elif head_fusion == "max":
+                attention_heads_fused = attention.max(axis=1)[0]
+            elif head_fusion == "min":
+                attention_heads_fused = attention.min(axis=1)[0]
+            flat = attention_heads_fused.view(attention_heads_fused.size(0), -1)
+            _, indices = flat.topk(int(flat.size(-1) * discard_ratio), -1, False)
+            indices = indices[indices != 0]
+            flat[0, indices] = 0
+            I = torch.eye(attention_heads_fused.size(-1))
+            a = (attention_heads_fused + 1.0 * I) / 2
+            a = a / a.sum(dim=-1)
+            result = torch.matmul(a, result)
+    return result[0, 0, 1:]
+
+
+def test_our_rollout_equals_vit_explain_on_the_tiny_vit():
+    for index in (0, 1, 2, 3):
+        att = compute.digit_result(index)["attentions"]  # (depth, H, T, T)
+        layers = [torch.from_numpy(att[l][None].copy()) for l in range(att.shape[0])]  # vit-explain: (1, H, T, T) each
+        theirs = vit_explain_rollout(layers, 0.0, "mean").numpy()
+        ours = rollout.attention_rollout(att, "mean", 0.0)
+        np.testing.assert_allclose(ours[0, 1:], theirs, atol=1e-5)
+        np.testing.assert_allclose(ours.sum(-1), 1.0, atol=1e-5)
+
+
+def test_the_preset_heads_show_their_pattern():
+    fox = compute.text_result(FOX, "")
+    p = measures.head_patterns(fox["attentions"], fox["tokens"])
+    for name, pattern in [("A previous-token head", "previous"), ("A next-token head", "next"),
+                          ("A head that parks on [CLS]", "cls")]:
+        layer, head = PRESETS[name]["layer"], PRESETS[name]["head"]
+        assert p[pattern][layer - 1, head - 1] >= measures.PATTERN_SHARE, name
+    assert measures.strongest(p["previous"])[:2] == (1, 3) and measures.strongest(p["next"])[:2] == (2, 9)
+    # "in this model, heads with nothing to do park on [CLS]", not on [SEP]
+    for sentence in (FOX, ANIMAL):
+        out = compute.text_result(sentence, "")
+        q = measures.head_patterns(out["attentions"], out["tokens"])
+        assert (q["cls"] >= measures.PATTERN_SHARE).sum() >= 20 and (q["sep"] >= measures.PATTERN_SHARE).sum() == 0
+
+
+def test_the_pronoun_head_sends_it_to_animal_even_when_the_street_is_meant():
+    preset = PRESETS["A pronoun and its referent"]
+    out = compute.text_result(ANIMAL, "")
+    assert out["tokens"][preset["token"]] == "it"
+    row = out["attentions"][preset["layer"] - 1, preset["head"] - 1, preset["token"]]
+    words = measures.word_rows(out["tokens"])
+    assert out["tokens"][words[np.argmax(row[words])]] == "animal"
+    wide = compute.text_result(ANIMAL_WIDE, "")
+    ok, message = content._check_pronoun({"head": {**wide, "layer": 4, "head": 2, "source": "live"}})
+    assert ok and "your live attention" in message
+
+
+def test_the_previous_token_experiment_holds():
+    out = compute.text_result(FOX, "")
+    ok, message = content._check_previous({"head": {**out, "layer": 1, "head": 3, "source": "shipped"}})
+    assert ok and "the shipped attention" in message
+
+
+def test_the_ablation_numbers_the_page_states_are_recomputed():
+    model, _ = zoo.load("minilm")
+    twin = copy.deepcopy(model)
+    base = model.encode(ANIMAL)
+    effect = np.zeros((6, 12))
+    for layer in range(6):
+        for head in range(12):
+            with torch.no_grad():
+                twin.layers[layer].attn.out.weight[:, head * 32:(head + 1) * 32] = 0.0
+                effect[layer, head] = 1 - float(twin.encode(ANIMAL).embedding @ base.embedding)
+                twin.layers[layer].attn.out.weight.copy_(model.layers[layer].attn.out.weight)
+    share = measures.head_patterns(base.attentions.numpy(), base.tokens)["words"]
+    data = shipped(compute.ablation_key(ANIMAL, ""))
+    np.testing.assert_allclose(data["effect"], effect, atol=1e-5)
+    np.testing.assert_allclose(data["word_share"], share, atol=1e-5)
+    sentences = content.ablation_sentences(data, 1, 3, "shipped")
+    aL, aH, aV = measures.strongest(share)
+    iL, iH, _ = measures.strongest(effect)
+    assert (aL, aH) == (1, 3) and (iL, iH) != (aL, aH)
+    assert f"The head that pays the most attention to the words is {aL}.{aH} ({100 * aV:.0f}%)" in sentences[1]
+    assert f"1 \u2212 cos = {effect[aL - 1, aH - 1]:.4f}" in sentences[1]
+    assert f"The head whose removal matters most is {iL}.{iH}: it moves the sentence embedding by 1 \u2212 cos = " \
+           f"{effect[iL - 1, iH - 1]:.4f}" in sentences[1]
+    rho = measures.rank_correlation(share, effect)
+    assert rho < measures.AGREEMENT and f"is {rho:.2f}, so on this text attention barely predicts" in sentences[2]
+    assert content._check_ablation({"ablation": {"data": data, "source": "shipped"}})[0]
+
+
+def test_the_pair_similarity_and_its_ablation_are_recomputed():
+    model, _ = zoo.load("minilm")
+    a, b = model.embed([PAIR["sentence"], PAIR["second"]])
+    data = shipped(compute.ablation_key(PAIR["sentence"], PAIR["second"]))
+    assert float(data["similarity"]) == pytest.approx(float(a @ b), abs=1e-5)
+    twin = copy.deepcopy(model)
+    with torch.no_grad():
+        twin.layers[2].attn.out.weight[:, 0:32] = 0.0  # head 3.1, the preset's
+        a2, b2 = twin.embed([PAIR["sentence"], PAIR["second"]])
+    assert float(data["effect"][2, 0]) == pytest.approx(float(a2 @ b2 - a @ b), abs=1e-5)
+    assert f"by {float(a2 @ b2 - a @ b):+.4f}" in content.ablation_sentences(data, 3, 1, "shipped")[1]
+
+
+def test_rollout_sentences_state_the_recomputed_shares():
+    for sentence in (FOX, ANIMAL):
+        out = compute.text_result(sentence, "")
+        words = measures.word_rows(out["tokens"])
+        rolled, raw = rollout.attention_rollout(out["attentions"]), out["attentions"][-1].mean(0)
+        text = " ".join(content.rollout_sentences(out["tokens"], out["attentions"], "shipped"))
+        diag, raw_diag = np.diag(rolled)[words].mean(), np.diag(raw)[words].mean()
+        assert f"keeps on average {100 * diag:.0f}% of itself after 6 layers, against {100 * raw_diag:.0f}%" in text
+        to_cls, raw_cls = rolled[words, 0].mean(), raw[words, 0].mean()
+        assert to_cls > raw_cls and "more than in the raw last layer" in text  # the parked heads pile up on [CLS]
+        assert f"trace {100 * to_cls:.0f}% back to [CLS]" in text
+
+
+@pytest.mark.parametrize("task", toy.TASKS)
+def test_the_toy_head_the_page_names_puts_90_percent_on_the_expected_key(task):
+    model = toy.load(task)
+    scores = toy.head_scores(model, task, toy.evaluation_tokens())
+    assert scores["accuracy"] == 1.0
+    assert scores["mass"].max() >= measures.TOY_SOLVED  # the head named in the sentence
+    assert (scores["mass"] > 0.5).all()  # "each is mostly right"
+    np.testing.assert_allclose(shipped(compute.toy_key(task))["mass"], scores["mass"], atol=1e-6)
+    sentence = content.toy_sentences(shipped(compute.toy_key(task)), task, "shipped")[1]
+    assert f"Head {int(np.argmax(scores['mass'])) + 1} is the one to read" in sentence and "above the 90%" in sentence
+    if task == "reverse":
+        assert content._check_toy({"toy": {"data": shipped(compute.toy_key(task)), "source": "shipped"}})[0]
+
+
+def test_the_vit_reads_its_default_digit_right():
+    data = shipped(compute.digit_key(0))
+    assert int(np.argmax(data["probs"])) == int(data["label"])
+    pixels, label = vision.heldout_digit(0)
+    assert label == int(data["label"]) and np.array_equal(pixels, data["pixels"])
