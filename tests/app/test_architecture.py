@@ -1,10 +1,21 @@
-"""The architecture page in AppTest: every view draws its chart, controls move, the builder explains errors."""
+"""The architecture page in AppTest: the first render draws the shipped diagram without torch and the live page
+takes over, every view draws its chart, controls move, the builder explains errors."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app.lesson import open_lesson
 
 VIEW = "architecture.view"
+ROOT = Path(__file__).resolve().parents[2]
+WIDGETS = ("selectbox", "radio", "toggle", "text_input", "button_group", "button", "download_button",
+           "number_input", "slider")
 
 
 def run(view: str | None = None, query: dict | None = None, **state) -> AppTest:
@@ -28,6 +39,97 @@ def graphviz(at: AppTest) -> list:
 
 def vega(at: AppTest) -> list:
     return at.get("vega_lite_chart") + at.get("arrow_vega_lite_chart")
+
+
+def controls(at: AppTest) -> list[list[str]]:
+    """Every widget of the page as [kind, key, value, its proto's fields] (text, for comparing two runs).
+
+    The proto holds the label, options, default, help and the query-param binding; its element id and a
+    download's media URL are left out (they name the test's temporary script and media file)."""
+    out = []
+    for kind in WIDGETS:
+        for w in at.get(kind):
+            fields = [line for line in str(w.proto).splitlines() if not line.startswith(("id:", "url:"))]
+            out.append([kind, str(w.key), str(getattr(w, "value", "")), "\n".join(fields)])
+    return out
+
+
+def first_render_in_a_fresh_process() -> list[dict]:
+    """Open the page once in a new Python process (no background warm-up, so only what the render itself imports
+    is loaded), then change the direction: what each of the two runs drew, and whether torch was loaded."""
+    code = textwrap.dedent("""
+        import json, sys
+        from lessons import warmup
+        warmup.start = lambda slug: None  # no background warm-up: only what the page imports itself
+        from tests.app.test_architecture import controls, text
+        from streamlit.testing.v1 import AppTest
+
+        def report(at):
+            return {"torch": "torch" in sys.modules, "exception": [str(e.value) for e in at.exception],
+                    "graphviz": [g.proto.spec for g in at.get("graphviz_chart")], "text": text(at),
+                    "markdown": [m.value for m in at.markdown], "controls": controls(at)}
+
+        at = AppTest.from_string("from lessons.registry import get; get('architecture').render()", default_timeout=240)
+        at.run()
+        first = report(at)
+        at.radio(key="architecture.direction").set_value("left-right").run()
+        print(json.dumps([first, report(at)]))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def fresh_runs() -> list[dict]:
+    return first_render_in_a_fresh_process()
+
+
+def test_a_fresh_process_draws_the_shipped_diagram_before_torch_is_imported(fresh_runs):
+    from lessons.architecture import precompute, shipped
+
+    first = fresh_runs[0]
+    assert first["exception"] == [] and first["torch"] is False
+    hit = shipped.shipped(shipped.diagram_key(*precompute.DEFAULT_DIAGRAM))
+    assert first["graphviz"] == [hit["diagram"]["dot"]]  # the diagram, as a graphviz chart
+    assert "- At depth 2, Digits CNN is drawn as 13 boxes.\n- No box receives arrows from two different boxes: " \
+           "the data flows as a plain chain at this depth." in first["markdown"]  # "What you see"
+    assert hit["caption"] in first["text"]
+
+
+def test_changing_a_control_after_the_light_first_render_computes_live(fresh_runs):
+    second = fresh_runs[1]
+    assert second["exception"] == [] and second["torch"] is True
+    assert len(second["graphviz"]) == 1 and "rankdir=LR" in second["graphviz"][0]
+    assert second["graphviz"][0] != fresh_runs[0]["graphviz"][0]
+    assert "At depth 2, Digits CNN is drawn as 13 boxes." in second["text"]
+
+
+def test_the_shipped_and_the_live_page_draw_the_same_controls_and_picture(fresh_runs, monkeypatch):
+    from lessons.architecture import shipped
+
+    monkeypatch.setattr(shipped, "shipped", lambda key: None)  # nothing shipped: the defaults computed live
+    live = run()
+    first = fresh_runs[0]
+    assert controls(live) == first["controls"]  # same widgets, keys, options: state and share link carry over
+    assert [g.proto.spec for g in graphviz(live)] == first["graphviz"]
+    assert text(live) == first["text"]
+
+
+def test_the_page_goes_live_only_when_it_leaves_the_shipped_default(monkeypatch):
+    from lessons import ui
+
+    calls = []
+    original = ui.LessonPage.go_live
+    monkeypatch.setattr(ui.LessonPage, "go_live", lambda self: (calls.append(self.slug), original(self))[1])
+    at = run()
+    assert calls == [] and len(graphviz(at)) == 1  # the shipped default
+    buttons(at, "depth").set_value(1).run()
+    assert calls and not at.exception and "At depth 1, Digits CNN is drawn as" in text(at)
+    calls.clear()
+    buttons(at, "view").set_value("Parameter table").run()
+    assert calls and "Digits CNN has 105,866 parameters" in text(at)
 
 
 def test_default_view_is_the_layer_diagram():
