@@ -1,0 +1,80 @@
+"""Lesson page: feature visualization. Thin: the view control, the run buttons, and which view to draw.
+
+Imports run one way: this module -> the views (views_gallery.py: the shipped gallery; views_maps.py:
+feature maps, dataset examples; views_optimize.py: the streamed optimization, the regularizer
+comparison) -> what they share (helpers.py). The text is in content.py. The default view draws the
+shipped gallery, so the first render imports no torch; a view that computes calls page.go_live().
+
+The Optimize and Compare buttons are drawn here, outside the view's fragment: Stop then reruns the
+whole page, which interrupts the running loop (as in lessons/training).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from lessons import ui
+from lessons.features import content
+from lessons.features.helpers import DEFAULTS, SLUG, VIEWS
+
+FULL_RUN = f"{SLUG}._full_run"
+RUN_BUTTONS = {"Optimize": ("Optimize", f"{SLUG}._optimize"), "Regularizers": ("Compare", f"{SLUG}._compare")}
+
+
+def _section(view: str):
+    if view == "Gallery":
+        from lessons.features.views_gallery import gallery_view
+        return gallery_view
+    if view in ("Feature maps", "Dataset examples"):
+        from lessons.features import views_maps
+        return views_maps.feature_maps_view if view == "Feature maps" else views_maps.dataset_examples_view
+    from lessons.features import views_optimize
+    return views_optimize.optimize_view if view == "Optimize" else views_optimize.regularizers_view
+
+
+def run_buttons(view: str) -> None:
+    label, key = RUN_BUTTONS[view]
+    running = bool(st.session_state.get(key))
+    go, stop, note = st.columns([1, 1, 4], vertical_alignment="center")
+    go.button(label, key=key, type="primary", icon=":material/play_arrow:", width="stretch")
+    stop.button("Stop", key=f"{SLUG}._stop" if running else f"{SLUG}._stop_idle", icon=":material/stop:",
+                disabled=not running, width="stretch",
+                help="Stop the run; the picture made so far stays." if running else "Nothing is running.")
+    note.caption("One run of 128 steps at 128 px takes a few seconds; Compare runs eight. Stop, or any control "
+                 "outside the view, stops a run." if view == "Optimize" else
+                 "Compare optimises the objective eight times: all regularizers on, each one off in turn, all off.")
+
+
+def render() -> None:
+    page = ui.LessonPage(SLUG, "Feature visualization", DEFAULTS)
+    page.header(content.WHY, content.OBJECTIVES, phases=["After training"])
+    view = page.control(st.segmented_control, "view", "View", VIEWS, required=True)
+    if view in RUN_BUTTONS:
+        run_buttons(view)
+    result: dict = {"view": view}
+    st.session_state[FULL_RUN] = True
+    view_fragment(page, view, result)
+    page.try_this(content.EXPERIMENTS, result)
+    page.quiz(content.QUIZ)
+    page.do_it_yourself(Path(__file__).with_name("diy.py"),
+                        "Activation maximization in plain PyTorch: a Fourier image with 1/f scaling and random "
+                        "jitter, optimised to excite one channel of EfficientNet-Lite0; it prints the activation "
+                        "and saves the picture as `channel.png`.")
+    page.reading(content.READING)
+
+
+@st.fragment
+def view_fragment(page: ui.LessonPage, view: str, result: dict) -> None:
+    """The view and its "What you see": a control of the view reruns only this part of the page. A
+    failure shows a short message here; the rest of the page is drawn as usual."""
+    failed = True
+    with ui.shown_failure(f"compute the {view} view"):
+        _section(view)(page, result)
+        failed = False
+    if failed:
+        result["sentences"] = ["Nothing to show: this view's computation failed (the message above says why)."]
+    page.what_you_see(result.get("sentences", []))
+    whole_page = st.session_state.pop(FULL_RUN, False)
+    if not whole_page and st.session_state.get(f"{SLUG}._experiment"):
+        st.rerun(scope="app")  # an experiment card below checks this result: redraw it too
