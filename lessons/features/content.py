@@ -103,15 +103,17 @@ def feature_map_sentences(maps: dict, tops: dict, picked: str, big: np.ndarray) 
     return sentences
 
 
-def example_sentences(model_name, stage, channel, value, examples, names, geometry) -> list[str]:
+def example_sentences(stage, channel, peak, mean, examples, names, geometry, best_image_mean, best_image) -> list[str]:
     if not examples:
         return ["No dataset example could be found."]
     best = examples[0]
-    more = value > best.activation
-    return [f"Averaged over all its positions, the optimised image drives channel {channel} of {_short(stage)} to "
-            f"{value:.2f}; the single best position of the collection ({names[best.image_index]}) reaches "
-            f"{best.activation:.2f}: " + (f"the optimised image is {value / best.activation:.1f} times stronger."
+    more = peak > best.activation
+    return [f"At its strongest position the optimised image drives channel {channel} of {_short(stage)} to "
+            f"{peak:.2f}; the strongest position of the collection ({names[best.image_index]}) reaches "
+            f"{best.activation:.2f}: " + (f"the optimised image is {peak / best.activation:.1f} times stronger."
                                           if more and best.activation > 0 else "here the dataset example is stronger."),
+            f"On the objective it was made for, the channel's mean over all positions, the optimised image reaches "
+            f"{mean:.2f}; the best whole image of the collection ({best_image}) {best_image_mean:.2f}.",
             f"Each crop is the receptive field of one position: {geometry.receptive_field} px with a stride of "
             f"{geometry.jump} px.",
             "The optimised image exaggerates: it puts the channel's favourite pattern everywhere, which no real "
@@ -175,8 +177,8 @@ EXPERIMENTS = [
     Experiment("examples", "Optimised image against the photos",
                {"view": "Dataset examples", "model": "efficientnet_lite0", "stage": "stage 3 (40 ch, 28 px)",
                 "channel": 3},
-               "Will the optimised image, averaged over all its positions, excite channel 3 more than the single "
-               "best position of any bundled photo?",
+               "Will the optimised image, at its strongest position, excite channel 3 more than the strongest "
+               "position of any bundled photo?",
                ("more", "less"), 0, _check_examples),
     Experiment("divergence", "An absurd learning rate",
                {"view": "Optimize", "lr": 1e36, "steps": 32, "size": 64, "parameterization": "fourier"},
@@ -203,8 +205,9 @@ QUIZ = [
         "Why can the optimised image beat every real photo on its channel?",
         ("It is free to repeat and exaggerate the preferred pattern at every position",
          "It uses a larger image", "The model is put in training mode"),
-        0, "A photo contains the pattern in a few places at most; the optimised image tiles it everywhere, so even "
-           "its mean over positions beats the best single position of the photos."),
+        0, "A photo contains the pattern in a few places at most; the optimised image tiles it everywhere, so its "
+           "mean over positions is far above any photo's, and even its strongest position beats the photos' "
+           "strongest."),
 ]
 
 READING = [

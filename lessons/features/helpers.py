@@ -208,7 +208,20 @@ def channel_examples(model_name: str, layer: str, channel: int, count: int = 8):
         maps = compute.channel_over_collection(model, torch.from_numpy(x), layer, channel)  # (N, h, w)
         geometry = compute.layer_geometry(model, layer, torch.from_numpy(x[:1]))
     examples = compute.dataset_examples(maps, geometry, x.shape[-1], count, one_per_image=model_name == PHOTO_MODEL)
-    return examples, geometry
+    image_means = maps.reshape(len(maps), -1).mean(1)  # (N,) the channel objective of each whole image
+    return examples, geometry, float(image_means.max()), int(image_means.argmax())
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def image_peak(model_name: str, layer: str, channel: int, image_key: str, _image: np.ndarray) -> float:
+    """The channel's largest activation over the positions of an optimised image."""
+    from lessons.features import optimize
+    from models import zoo
+
+    mean, std = ((0.5,) * 3, (0.5,) * 3) if model_name == PHOTO_MODEL else (digit_settings("", 0).mean,
+                                                                           digit_settings("", 0).std)
+    with zoo.borrow(model_name) as model:
+        return optimize.channel_peak(model, layer, _image, channel, mean, std)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

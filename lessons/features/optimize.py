@@ -219,14 +219,23 @@ def run(model: nn.Module, settings: Settings) -> tuple[np.ndarray, list[float], 
     return current_image(final), values, diverged
 
 
+def _as_input(image: np.ndarray, mean, std) -> torch.Tensor:
+    x = torch.from_numpy(image.astype(np.float32) / 255.0).permute(2, 0, 1)[None]  # (1, 3, S, S)
+    return normalize(x[:, :1] if len(mean) == 1 else x, mean, std)  # (1, C, S, S)
+
+
 def activation_of(model: nn.Module, layer: str, image: np.ndarray, objective: str, channel: int,
                   mean, std) -> float:
     """The objective on a finished uint8 (S, S, 3) image without any transform (as a student sees it)."""
-    x = torch.from_numpy(image.astype(np.float32) / 255.0).permute(2, 0, 1)[None]  # (1, 3, S, S)
-    if len(mean) == 1:
-        x = x[:, :1]
     with torch.no_grad():
-        return float(objective_value(layer_output(model, layer, normalize(x, mean, std)), objective, channel))
+        return float(objective_value(layer_output(model, layer, _as_input(image, mean, std)), objective, channel))
+
+
+def channel_peak(model: nn.Module, layer: str, image: np.ndarray, channel: int, mean, std) -> float:
+    """A channel's largest activation over the positions of a finished uint8 image: the number to set
+    beside a dataset example, which is one position too."""
+    with torch.no_grad():
+        return float(layer_output(model, layer, _as_input(image, mean, std))[0, channel].max())
 
 
 def warm_up() -> None:

@@ -11,7 +11,7 @@ from lessons import ui
 from lessons.features import charts, content
 from lessons.features.helpers import (DIGIT_MODEL, MODELS, PER_STAGE, PHOTO_MODEL, UPLOAD, channel_examples,
                                       channels_of, collection, control, enlarge, ensure_option, feature_maps,
-                                      gallery, load_input, optimized_channel, shipped_image, to_heat)
+                                      gallery, image_peak, load_input, optimized_channel, shipped_image, to_heat)
 from lessons.features.precompute import default_settings
 from models.catalogue import info
 
@@ -136,12 +136,14 @@ def dataset_examples_view(page: ui.LessonPage, result: dict) -> None:
         channel = int(control(page, st.number_input, "channel", f"Channel (0 to {top})", min_value=0,
                               max_value=top, step=1))
     layer = layers[stage]
-    examples, geometry = channel_examples(model_name, layer, channel)
+    examples, geometry, best_image_mean, best_image = channel_examples(model_name, layer, channel)
     _, rgb, names = collection(model_name)
     image, value, how = _optimised_for(model_name, layer, channel)
+    peak = image_peak(model_name, layer, channel, f"{how}:{layer}:{channel}", image)
     with right:
         a, b = st.columns([1, 2.2])
-        a.image(image, width="stretch", caption=f"Optimised for channel {channel} ({how}): mean activation {value:.2f}")
+        a.image(image, width="stretch", caption=f"Optimised for channel {channel} ({how}): mean activation "
+                                                f"{value:.2f}, {peak:.2f} at its strongest position")
         with b:
             cols = st.columns(4)
             crops = []
@@ -155,14 +157,15 @@ def dataset_examples_view(page: ui.LessonPage, result: dict) -> None:
             where = "bundled photos (one crop per photo)" if model_name == PHOTO_MODEL else "1,000 held-out digits"
             st.caption(f"The {len(examples)} positions of the {where} where channel {channel} fires most, each cut "
                        f"out as its receptive field ({geometry.receptive_field} px, clipped to the image).")
-        frame = pd.DataFrame([{"example": "optimised image (mean over positions)", "activation": value,
+        frame = pd.DataFrame([{"example": "optimised image (strongest position)", "activation": peak,
                                "kind": "optimised"}] +
                              [{"example": f"{i + 1}. {names[ex.image_index]}", "activation": ex.activation,
                                "kind": "dataset"} for i, ex in enumerate(examples)])
         page.chart(charts.activation_bars(frame, page.chart_height(240)),
-                   "The channel's activation: the optimised image averaged over all its positions (red), each "
-                   "dataset example at its single best position (blue).", key="features._examples")
+                   "The channel's activation at one position: the optimised image's strongest (red), each dataset "
+                   "example's (blue).", key="features._examples")
     best = examples[0].activation if examples else float("nan")
-    result.update(view="Dataset examples", optimised=value, best_example=best,
+    result.update(view="Dataset examples", optimised=peak, best_example=best,
                   run=f"{MODELS[model_name]}, channel {channel} of {stage.split(' (')[0]} ({how})")
-    result["sentences"] = content.example_sentences(model_name, stage, channel, value, examples, names, geometry)
+    result["sentences"] = content.example_sentences(stage, channel, peak, value, examples, names, geometry,
+                                                    best_image_mean, names[best_image])

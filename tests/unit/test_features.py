@@ -1,0 +1,146 @@
+"""Feature visualization: the compute pieces on tiny hand-built inputs whose answers are known."""
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from lessons.features import compute, optimize
+from lessons.features.settings import TRANSFORMS, VARIANTS, Settings, variant
+
+
+def tiny_net() -> nn.Sequential:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 6, 3, stride=2, padding=1),
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(6, 5)).eval().requires_grad_(False)
+
+
+def test_fourier_scale_is_one_over_frequency_with_the_zero_frequency_capped():
+    scale = optimize.fourier_scale(8)
+    assert scale.shape == (8, 5)
+    assert scale[0, 0] == pytest.approx(8.0)  # 1 / (1/8)
+    assert scale[0, 4] == pytest.approx(2.0)  # f = 0.5 cycles per pixel
+    assert scale[4, 4] == pytest.approx(1 / np.sqrt(0.5), rel=1e-5)
+
+
+@pytest.mark.parametrize("parameterization", ["pixels", "fourier"])
+@pytest.mark.parametrize("decorrelate", [True, False])
+def test_image_parameterizations_give_images_in_range(parameterization, decorrelate):
+    image = optimize.ImageParam(16, parameterization, decorrelate, seed=3)().detach()
+    assert image.shape == (1, 3, 16, 16)
+    assert 0 < float(image.min()) and float(image.max()) < 1
+    with pytest.raises(ValueError):
+        optimize.ImageParam(16, "wavelets")
+
+
+def test_transforms_change_size_as_documented():
+    g = torch.Generator().manual_seed(0)
+    image = torch.rand(1, 3, 224, 224)
+    assert optimize.random_transform(image, (), g) is image
+    padded = optimize.random_transform(image, ("pad",), g)
+    assert padded.shape[-1] == 224 + 24 and float(padded[0, :, 0, 0].mean()) == pytest.approx(0.5)
+    assert optimize.random_transform(image, ("jitter",), g).shape[-1] == 224 - 8 - 4
+    assert optimize.random_transform(image, ("rotate",), g).shape == image.shape
+    assert 200 <= optimize.random_transform(image, ("scale",), g).shape[-1] <= 247
+
+
+def test_objectives_by_hand():
+    act = torch.arange(2 * 3 * 3, dtype=torch.float32).view(1, 2, 3, 3)  # channel 1 holds 9..17
+    assert float(optimize.objective_value(act, "channel", 1)) == pytest.approx(13.0)
+    assert float(optimize.objective_value(act, "neuron", 1)) == pytest.approx(13.0)  # centre (1, 1)
+    assert float(optimize.objective_value(act, "neuron", 0)) == pytest.approx(4.0)
+    assert float(optimize.objective_value(act, "layer (DeepDream)", 0)) == pytest.approx(float((act**2).mean()))
+    assert float(optimize.objective_value(torch.tensor([[1.0, 7.0]]), "class logit", 1)) == 7.0
+    with pytest.raises(ValueError):
+        optimize.objective_value(act, "everything", 0)
+
+
+def test_layer_output_stops_after_the_layer_and_leaves_no_hook():
+    class Boom(nn.Module):
+        def forward(self, x):
+            raise AssertionError("the layer after the target ran")
+
+    net = nn.Sequential(nn.Identity(), nn.ReLU(), Boom())
+    out = optimize.layer_output(net, "1", torch.tensor([[-1.0, 2.0]]))
+    assert out.tolist() == [[0.0, 2.0]]
+    assert not net[1]._forward_hooks
+
+
+def test_optimization_raises_the_objective_and_touches_only_the_image():
+    net = tiny_net()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    settings = Settings(layer="2", channel=1, steps=30, size=16, lr=0.1, transforms=("jitter",))
+    events = list(optimize.optimize(net, settings))
+    assert len(events) == 30 and events[-1].objective > events[0].objective
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
+    assert all(p.grad is None for p in net.parameters())
+    assert sum(len(m._forward_hooks) for m in net.modules()) == 0
+    image, values, diverged = optimize.run(net, settings)
+    assert image.shape == (16, 16, 3) and image.dtype == np.uint8 and not diverged
+    assert values == [e.objective for e in events]  # seeded: the same run twice
+
+
+@pytest.mark.parametrize("lr", [float("nan"), float("inf"), 0.0, -1.0, 1e37])
+def test_a_learning_rate_that_is_not_a_sane_number_is_refused(lr):
+    with pytest.raises(ValueError, match="learning rate"):
+        next(optimize.optimize(tiny_net(), Settings(layer="2", steps=2, size=8, lr=lr)))
+
+
+def test_variants_switch_exactly_one_regularizer_off():
+    base = Settings(parameterization="pixels", decorrelate=False, transforms=())
+    assert variant(base, "all on").regularizers() == dict.fromkeys(
+        ["Fourier", "decorrelation", *TRANSFORMS], True)
+    assert not any(variant(base, "all off").regularizers().values())
+    for name in VARIANTS[1:-1]:
+        off = [k for k, v in variant(base, name).regularizers().items() if not v]
+        assert len(off) == 1 and off[0].lower() in name.lower(), name
+    with pytest.raises(ValueError):
+        variant(base, "no gravity")
+    assert Settings.from_dict(Settings().to_dict()) == Settings()
+
+
+def test_spectral_measures_on_known_images():
+    y, x = np.mgrid[:32, :32]
+    checkerboard = ((x + y) % 2).astype(float)  # all power at (0.5, 0.5)
+    stripes = np.cos(2 * np.pi * x / 8)  # 1/8 cycle per pixel
+    assert compute.high_frequency_share(checkerboard) == pytest.approx(1.0)
+    assert compute.high_frequency_share(stripes) == pytest.approx(0.0, abs=1e-9)
+    assert compute.spectral_centroid(stripes) == pytest.approx(0.125)
+    assert compute.spectral_centroid(checkerboard) == pytest.approx(np.sqrt(0.5))
+    freq, power = compute.radial_spectrum(stripes, bins=8)
+    peak = freq[int(power.argmax())]
+    assert power.sum() == pytest.approx(1.0) and peak - 1 / 32 <= 0.125 < peak + 1 / 32  # bins 1/16 wide
+
+
+def test_top_channels_and_filters():
+    act = np.zeros((3, 2, 2))
+    act[1] += 5
+    act[2] += 1
+    assert compute.top_channels(act, 2).tolist() == [1, 2]
+    conv = nn.Conv2d(3, 2, 3, bias=False)
+    with torch.no_grad():
+        conv.weight.zero_()
+        conv.weight[0, 0, 0, 0] = -2.0
+        conv.weight[1, 2, 1, 1] = 4.0
+    filters = compute.first_conv_filters(nn.Sequential(conv), "0")
+    assert filters.shape == (2, 3, 3, 3)
+    assert filters[0, 0, 0, 0] == 0.0 and filters[1, 1, 1, 2] == 1.0 and filters[0, 2, 2, 1] == 0.5
+
+
+def test_layer_geometry_follows_the_receptive_field_recurrence():
+    net = tiny_net()  # conv 3 (s1), conv 3 (s2): r = 1 + 2 + 2 = 5, jump 2
+    geometry = compute.layer_geometry(net, "2", torch.zeros(1, 3, 16, 16))
+    assert (geometry.receptive_field, geometry.jump, geometry.start) == (5, 2, 0.0)
+    assert sum(len(m._forward_hooks) for m in net.modules()) == 0
+
+
+def test_dataset_examples_rank_positions_and_clip_boxes():
+    acts = np.zeros((2, 4, 4))
+    acts[1, 0, 0], acts[1, 0, 1], acts[0, 3, 3] = 9.0, 8.0, 7.0
+    geometry = compute.Geometry(receptive_field=6, jump=4, start=1.5)
+    examples = compute.dataset_examples(acts, geometry, input_size=16, count=3)
+    assert [(e.image_index, e.row, e.col, e.activation) for e in examples] == [(1, 0, 0, 9.0), (1, 0, 1, 8.0),
+                                                                             (0, 3, 3, 7.0)]
+    assert examples[0].box == (0, 0, 5, 5)  # clipped at the top left
+    assert examples[2].box[2:] == (16, 16)  # clipped at the bottom right
+    one_each = compute.dataset_examples(acts, geometry, input_size=16, count=3, one_per_image=True)
+    assert [e.image_index for e in one_each] == [1, 0]
