@@ -1,0 +1,58 @@
+"""The attention lesson in real Chromium: every view draws, a layer change redraws the head view
+and enters the share link, and typed HTML is shown as text, never run."""
+from tests.e2e.conftest import exceptions, open_view, wait_for_run, wait_until
+
+PICTURES = '[data-testid="stVegaLiteChart"], [data-testid="stPlotlyChart"], .stPlotlyChart'
+
+
+def body(page) -> str:
+    return page.locator("body").inner_text()
+
+
+def choose(page, label: str, option: str) -> None:
+    """Open the selectbox labelled `label` and pick `option` (open it again if a redraw closed it)."""
+    box = page.locator('[data-testid="stSelectbox"]').filter(has=page.get_by_text(label, exact=True)).first
+    choice = page.get_by_role("option", name=option, exact=True)
+    for _ in range(5):
+        box.click()
+        try:
+            choice.wait_for(timeout=10_000)
+        except Exception:  # noqa: BLE001 - the list closed before it showed: open it again
+            continue
+        choice.click()
+        return
+    raise AssertionError(f"the option {option!r} of {label!r} never showed")
+
+
+def test_every_view_draws_in_chromium(open_page):
+    page = open_page("attention")
+    assert exceptions(page) == []
+    assert page.locator(PICTURES).count() >= 1  # the default head view, drawn from the shipped result
+    for view in ("Model view", "Rollout", "Ablation", "Digits ViT", "Known answer"):
+        assert open_view(page, "attention", view, PICTURES) >= 1
+        wait_until(page, lambda: "What you see" in body(page) and "Computed on" in body(page), what=view)
+        assert "Could not" not in body(page), view
+
+
+def test_a_new_layer_redraws_the_head_view_and_enters_the_share_link(open_page):
+    page = open_page("attention")
+    assert "Layer 4, head 2: on average" in body(page)
+    choose(page, "Layer", "1")
+    wait_for_run(page)
+    wait_until(page, lambda: "attention.layer=1" in page.url, what="the share link")
+    wait_until(page, lambda: "Layer 1, head 2: on average" in body(page), what="the redraw")
+    assert exceptions(page) == []
+
+
+def test_typed_html_is_shown_as_text_and_never_run(open_page):
+    page = open_page("attention")
+    box = page.get_by_label("Text (a sentence, or the first of a pair)")
+    box.fill("<img src=x onerror=\"window.__attack=1\"><b>boldface</b> \u05e9\u05dc\u05d5\u05dd \U0001f600")
+    box.press("Control+Enter")
+    wait_for_run(page)
+    wait_until(page, lambda: "your live attention" in body(page), timeout_ms=120_000, what="the live run")
+    assert exceptions(page) == []
+    assert page.evaluate("() => window.__attack === undefined")
+    assert page.evaluate("() => [...document.querySelectorAll('b')].every(b => !b.innerText.includes('boldface'))")
+    code = page.locator('[data-testid="stCode"]').first.inner_text()
+    assert "< im ##g" in code and "< b > bold ##face < / b >" in code  # the wordpieces, as plain text
