@@ -54,9 +54,11 @@ def feature_maps_view(page: ui.LessonPage, result: dict) -> None:
     with left:
         model_name = model_control(page)
         layers = info(model_name).target_layers
-        ensure_option(page, "stages", layers, [n for n in layers if n in page.defaults["stages"]] or list(layers))
+        valid_default = [n for n in layers if n in page.defaults["stages"]] or list(layers)
+        ensure_option(page, "stages", layers, valid_default)
         inp = choose_input(page, model_name)
-        chosen = control(page, st.multiselect, "stages", "Stages (early to late)", list(layers), max_selections=5)
+        chosen = control(page, st.multiselect, "stages", "Stages (early to late)", list(layers), max_selections=5,
+                         default=valid_default)  # the digits CNN has other layers than the lesson default
         count = control(page, st.select_slider, "per_stage", "Channels per stage", PER_STAGE)
     if inp is None:
         result.update(view="Feature maps", sentences=["Nothing to show until a photo is chosen."])
