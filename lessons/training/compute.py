@@ -96,16 +96,23 @@ class Preset:
         return self.title.replace("Learning rate", "LR")
 
 
+HEALTHY_SPEC = RunSpec()
+TOO_HIGH_SPEC = RunSpec(lr=0.03)  # the healthy run with only the learning rate changed
+TOO_HIGH_RATIO = TOO_HIGH_SPEC.lr / HEALTHY_SPEC.lr  # 30
+
 PRESETS: dict[str, Preset] = {p.key: p for p in (
-    Preset("healthy", "Healthy", RunSpec(),
+    Preset("healthy", "Healthy", HEALTHY_SPEC,
            "Adam at its default learning rate on the CNN: both losses fall fast and stay close."),
-    Preset("lr_too_high", "Learning rate too high", RunSpec(optimizer="momentum", lr=0.1),
-           "SGD with momentum at 0.1: the loss drops, then stalls high and jumps around."),
+    Preset("lr_too_high", "Learning rate too high", TOO_HIGH_SPEC,
+           f"The healthy run with only the learning rate changed: Adam at {TOO_HIGH_SPEC.lr:g}, "
+           f"{TOO_HIGH_RATIO:g} times the healthy {HEALTHY_SPEC.lr:g}. One oversized update makes the loss jump, "
+           "then the network sits at chance level (2.30) and gives every digit the same answer."),
     Preset("lr_too_low", "Learning rate too low", RunSpec(optimizer="sgd", lr=1e-4),
            "Plain SGD at 1e-4: the loss barely moves from chance level (ln 10 = 2.30)."),
     Preset("overfitting", "Overfitting", RunSpec(train_size=100, model="mlp", width=256, depth=2, dropout=0.0,
                                                 epochs=60),
-           "A wide MLP on 100 digits, no regularisation: training loss goes to 0, validation loss turns up."),
+           "A wide MLP on 100 digits, no regularisation: training loss goes to 0, validation loss turns up "
+           "while validation accuracy stays flat (the wrong answers grow confident)."),
     Preset("underfitting", "Underfitting", RunSpec(model="mlp", width=4, depth=1, dropout=0.0, epochs=12),
            "An MLP with 4 hidden units: both losses stay high and close together."),
     Preset("diverges", "Divergence", RunSpec(optimizer="sgd", lr=10.0),
@@ -220,12 +227,17 @@ def divergence_threshold() -> float:
     return TrainConfig().diverge_above
 
 
+def max_shift(image_size: int) -> int:
+    """Augmentation moves each training image by up to this many pixels in each direction."""
+    return 2 if image_size >= 28 else 1
+
+
 def train_config(spec: RunSpec, image_size: int = 28):
     from models.training import TrainConfig
 
     return TrainConfig(optimizer=spec.optimizer, lr=spec.lr, batch_size=spec.batch_size,
                        epochs=spec.epochs, weight_decay=spec.weight_decay, seed=spec.seed,
-                       augment=spec.augment, max_shift=2 if image_size >= 28 else 1,
+                       augment=spec.augment, max_shift=max_shift(image_size),
                        label_noise=spec.label_noise)
 
 
@@ -237,8 +249,9 @@ class Run:
     """One training run: its spec and every measurement, filled in while it trains.
 
     `steps`: one row per optimizer step (training batch loss/acc). `evals`: validation loss/acc
-    at step 0, a few times per epoch and at every epoch end. `epochs`: the engine's epoch rows
-    (1-based `epoch`). `status`: running, finished, diverged or stopped.
+    at step 0, a few times per epoch and at every epoch end. `epochs`: one row per epoch (1-based
+    `epoch`): the engine's training means (train mode, over the epoch's batches) and the validation
+    at its end (eval mode, `validation_stats`). `status`: running, finished, diverged or stopped.
     """
 
     spec: RunSpec
@@ -272,14 +285,35 @@ def validation_steps(steps_per_epoch: int) -> int:
     return math.ceil(steps_per_epoch / VAL_CHECKS_PER_EPOCH)
 
 
+def validation_stats(logits, labels) -> dict[str, float | None]:
+    """Validation loss and accuracy from the logits (M, classes), and where the loss comes from:
+    `val_loss_wrong`, the misclassified digits' part of the mean cross-entropy (their summed loss
+    divided by M, so val_loss = loss of the right answers + val_loss_wrong), and `val_conf_wrong`,
+    the mean probability the model gives its (wrong) answer on those digits (None if none is wrong).
+    A validation loss that rises while the accuracy stays flat is the wrong answers growing confident.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    labels = torch.as_tensor(labels, dtype=torch.long)  # (M,)
+    per_digit = F.cross_entropy(logits, labels, reduction="none")  # (M,)
+    confidence, predicted = torch.softmax(logits, dim=1).max(dim=1)  # (M,), (M,)
+    wrong = predicted != labels  # (M,)
+    n = max(1, len(labels))
+    return dict(val_loss=F.cross_entropy(logits, labels).item(), val_acc=(~wrong).float().mean().item(),
+                val_loss_wrong=per_digit[wrong].sum().item() / n,
+                val_conf_wrong=confidence[wrong].mean().item() if wrong.any() else None)
+
+
 def train_run(run: Run, data: DigitsData) -> Iterator[object]:
     """Train a fresh model for `run.spec` on `data`, filling `run` in place, and yield each
     engine event (StepEvent, EpochEvent, DivergedEvent). A page redraws between events; if it
     stops iterating, `run` keeps what was measured so far.
 
-    Adapter over `models.training.train_iter`: the engine validates once per epoch; this adds
-    validation at step 0 and a few times inside long epochs, so the curves have more than a
-    handful of validation points.
+    Adapter over `models.training.train_iter`: this validates at step 0, a few times inside long
+    epochs (so the curves have more than a handful of validation points) and at every epoch end,
+    where it also records the wrong answers' part of the loss and their confidence
+    (`validation_stats`).
     """
     import torch
 
@@ -295,7 +329,9 @@ def train_run(run: Run, data: DigitsData) -> Iterator[object]:
     loss0, acc0, _ = evaluate(model, data.x_val, data.y_val)
     run.evals.append(dict(step=0, epoch=0.0, val_loss=loss0, val_acc=acc0))
     run.status = "running"
-    for event in train_iter(model, data.x_train, data.y_train, data.x_val, data.y_val, config):
+    # No validation data for the engine: the epoch-end validation is measured here (the same
+    # evaluate, at the same point), because the page also needs its logits (validation_stats).
+    for event in train_iter(model, data.x_train, data.y_train, None, None, config):
         run.seconds = time.perf_counter() - start
         if isinstance(event, StepEvent):
             if run.first_step_seconds is None:
@@ -307,11 +343,13 @@ def train_run(run: Run, data: DigitsData) -> Iterator[object]:
                 run.evals.append(dict(step=event.step, epoch=event.step / steps_per_epoch,
                                       val_loss=val_loss, val_acc=val_acc))
         elif isinstance(event, EpochEvent):
+            _, _, logits = evaluate(model, data.x_val, data.y_val)  # (M, 10), eval mode: dropout off
+            val = validation_stats(logits, data.y_val)
+            run.seconds = time.perf_counter() - start
             run.epochs.append(dict(epoch=event.epoch + 1, step=event.step, train_loss=event.train_loss,
-                                   train_acc=event.train_acc, val_loss=event.val_loss,
-                                   val_acc=event.val_acc, seconds=event.seconds))
+                                   train_acc=event.train_acc, **val, seconds=run.seconds))
             run.evals.append(dict(step=event.step, epoch=float(event.epoch + 1),
-                                  val_loss=event.val_loss, val_acc=event.val_acc))
+                                  val_loss=val["val_loss"], val_acc=val["val_acc"]))
         elif isinstance(event, DivergedEvent):
             run.diverged = dict(step=event.step, epoch=event.epoch + 1, loss=event.loss)
         yield event

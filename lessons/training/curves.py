@@ -34,8 +34,11 @@ def eval_frame(run: Run) -> pd.DataFrame:
 
 
 def epoch_frame(run: Run) -> pd.DataFrame:
-    columns = ["epoch", "step", "train_loss", "train_acc", "val_loss", "val_acc", "seconds"]
-    return pd.DataFrame(run.epochs, columns=columns)
+    """One row per epoch; `val_loss_wrong`/`val_conf_wrong` (compute.validation_stats) are NaN for
+    runs that did not record them."""
+    columns = ["epoch", "step", "train_loss", "train_acc", "val_loss", "val_acc", "val_loss_wrong",
+               "val_conf_wrong", "seconds"]
+    return pd.DataFrame(run.epochs, columns=columns).astype({"val_loss_wrong": float, "val_conf_wrong": float})
 
 
 def ema_smooth(values: Sequence[float], weight: float) -> np.ndarray:
@@ -72,12 +75,32 @@ def thin(frame: pd.DataFrame, max_points: int) -> pd.DataFrame:
     return frame[keep]
 
 
+def thin_keeping_peaks(frame: pd.DataFrame, column: str, max_points: int, largest: bool = True) -> pd.DataFrame:
+    """Like `thin`, but every stretch of rows between two kept ones also keeps its largest (or
+    smallest) `column` value, so that a one-step spike of the loss (or dip of the accuracy) stays on
+    the chart. Every k-th row plus one peak per stretch: at most about `max_points` rows."""
+    n = len(frame)
+    if n <= max_points:
+        return frame
+    stride = math.ceil(2 * n / max_points)
+    keep = np.zeros(n, dtype=bool)
+    keep[::stride] = True
+    keep[-1] = True
+    values = frame[column].to_numpy(dtype=np.float64)
+    values = np.where(np.isfinite(values), values if largest else -values, -np.inf)
+    padded = np.full(math.ceil(n / stride) * stride, -np.inf)
+    padded[:n] = values
+    peaks = padded.reshape(-1, stride).argmax(axis=1) + np.arange(0, len(padded), stride)  # one per stretch
+    keep[peaks[peaks < n]] = True
+    return frame[keep]
+
+
 def curve_frame(run: Run, x_axis: str = "step", smoothing: float = 0.6, max_points: int = 300) -> pd.DataFrame:
     """Long frame for the live chart: columns x, metric ("loss"/"accuracy"), series, value.
 
     x_axis "step": training-batch values per step (raw and EMA-smoothed, smoothed over every
-    step, then thinned to about `max_points` per line so that redrawing stays cheap) and
-    validation at each check. x_axis "epoch": the epoch means of the training batches and the
+    step, then thinned to about `max_points` per line so that redrawing stays cheap, keeping the
+    loss's spikes and the accuracy's dips) and validation at each check. x_axis "epoch": the epoch means of the training batches and the
     validation at each epoch end (plus epoch 0, before training).
     """
     parts = []
@@ -85,13 +108,13 @@ def curve_frame(run: Run, x_axis: str = "step", smoothing: float = 0.6, max_poin
         steps = step_frame(run)
         steps = steps.assign(loss_smooth=ema_smooth(steps.loss, smoothing) if smoothing > 0 else steps.loss,
                              acc_smooth=ema_smooth(steps.acc, smoothing) if smoothing > 0 else steps.acc)
-        steps = thin(steps, max_points)
-        for metric, column in (("loss", "loss"), ("accuracy", "acc")):
-            parts.append(pd.DataFrame(dict(x=steps.step, metric=metric, series="train (raw)",
-                                           value=steps[column])))
+        for metric, column, largest in (("loss", "loss", True), ("accuracy", "acc", False)):
+            kept = thin_keeping_peaks(steps, column, max_points, largest)
+            parts.append(pd.DataFrame(dict(x=kept.step, metric=metric, series="train (raw)",
+                                           value=kept[column])))
             if smoothing > 0:
-                parts.append(pd.DataFrame(dict(x=steps.step, metric=metric, series="train (smoothed)",
-                                               value=steps[column + "_smooth"])))
+                parts.append(pd.DataFrame(dict(x=kept.step, metric=metric, series="train (smoothed)",
+                                               value=kept[column + "_smooth"])))
         evals = eval_frame(run)
         for metric, column in (("loss", "val_loss"), ("accuracy", "val_acc")):
             parts.append(pd.DataFrame(dict(x=evals.step, metric=metric, series="validation",
@@ -140,11 +163,60 @@ def early_stopping(epochs: pd.DataFrame, patience: int, min_delta: float = 0.0) 
                 epochs_saved=(last - stop_epoch) if stop_epoch is not None else 0)
 
 
+CHANCE_LOSS = math.log(10)  # cross-entropy of a uniform guess over 10 classes: 2.30
+CLOSE_GAP = 0.3  # train and validation loss "stay close": they differ by less than 30% of the larger
+ACCURACY_FLAT = 0.01  # validation accuracy "did not fall": it lost less than 1 point
+SPIKE_FACTOR = 2.0  # a batch loss above twice the first one is a jump
+CHANCE_TOLERANCE = 0.05  # a loss within this of ln 10 is "at chance level"
+CROSS_MARGIN = 0.05  # validation "below training" in an epoch: lower by at least this much
+
+
+def at_chance(loss: float) -> bool:
+    return abs(loss - CHANCE_LOSS) < CHANCE_TOLERANCE
+
+
+def relative_gap(train_loss: float, val_loss: float) -> float:
+    """|validation - training| as a share of the larger of the two losses (0: equal, 1: one is 0)."""
+    larger = max(abs(train_loss), abs(val_loss))
+    return abs(val_loss - train_loss) / larger if larger > 0 else 0.0
+
+
+def losses_close(train_loss: float, val_loss: float) -> bool:
+    """The one test behind "the two curves stay close", in the page's text and in its checks."""
+    return relative_gap(train_loss, val_loss) < CLOSE_GAP
+
+
+def loss_spike(run: Run, factor: float = SPIKE_FACTOR) -> dict | None:
+    """The largest batch loss of a run that did not diverge, if it is above `factor` times the
+    first batch's (an update that threw the weights off). Returns step, loss and the first loss."""
+    if run.diverged is not None or len(run.steps) < 2:
+        return None
+    first = run.steps[0]["loss"]
+    top = max(run.steps, key=lambda s: s["loss"])
+    if not top["loss"] > factor * first:
+        return None
+    return dict(step=int(top["step"]), loss=float(top["loss"]), first_loss=float(first))
+
+
+def validation_below_training(epochs: pd.DataFrame, margin: float = CROSS_MARGIN) -> dict | None:
+    """The first epoch whose validation loss (eval mode, at the epoch's end) is below its training
+    loss (the mean over the epoch's batches, train mode, weights still moving) by at least `margin`:
+    epoch, both losses."""
+    rows = epochs.dropna(subset=["val_loss", "train_loss"])
+    below = rows[rows.val_loss <= rows.train_loss - margin]
+    if below.empty:
+        return None
+    row = below.iloc[0]
+    return dict(epoch=int(row.epoch), train_loss=float(row.train_loss), val_loss=float(row.val_loss))
+
+
 def overfitting_onset(epochs: pd.DataFrame, min_rise: float = 0.05) -> dict | None:
     """The epoch where overfitting sets in: the validation loss reaches its minimum and then
     rises (by more than `min_rise` relative, and at least 0.02), while the training loss keeps
-    falling after it. Returns the epoch, step, both losses at the minimum and at the end; None
-    if the curves show no such point."""
+    falling after it. Returns the epoch, step, both losses at the minimum and at the end, the
+    validation accuracy there (and its best, over the whole run) and where the validation loss
+    comes from at both points (the wrong answers' part and confidence, NaN if not recorded);
+    None if the curves show no such point."""
     rows = epochs.dropna(subset=["val_loss", "train_loss"]).reset_index(drop=True)
     if len(rows) < 3:
         return None
@@ -157,9 +229,16 @@ def overfitting_onset(epochs: pd.DataFrame, min_rise: float = 0.05) -> dict | No
         return None
     if not end.train_loss < at_min.train_loss:
         return None
+    best = rows.loc[rows.val_acc.idxmax()]
+    at = {"min": at_min, "end": end}
     return dict(epoch=int(at_min.epoch), step=int(at_min.step), val_loss_min=float(at_min.val_loss),
                 val_loss_end=float(end.val_loss), train_loss_at_min=float(at_min.train_loss),
-                train_loss_end=float(end.train_loss), val_rise=float(rise))
+                train_loss_end=float(end.train_loss), val_rise=float(rise),
+                val_acc_min=float(at_min.val_acc), val_acc_end=float(end.val_acc),
+                best_val_acc=float(best.val_acc), best_val_acc_epoch=int(best.epoch),
+                **{f"loss_wrong_{k}": float(r.get("val_loss_wrong", math.nan)) for k, r in at.items()},
+                **{f"loss_right_{k}": float(r.val_loss - r.get("val_loss_wrong", math.nan)) for k, r in at.items()},
+                **{f"conf_wrong_{k}": float(r.get("val_conf_wrong", math.nan)) for k, r in at.items()})
 
 
 def summarize(run: Run) -> dict[str, Any]:

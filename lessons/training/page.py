@@ -27,6 +27,7 @@ SLUG = "training"
 RUNS_KEY = f"{SLUG}.runs"  # not "_"-prefixed: Reset puts controls back but keeps the runs
 NEXT_ID_KEY = f"{SLUG}.next_run_id"
 TRAIN_KEY = f"{SLUG}._train"
+STOP_KEY = f"{SLUG}._stop"  # any click reruns the script, which interrupts a run; this one says so
 REDRAW_SECONDS = 0.25  # at most 4 chart updates per second while training
 TRAIN_SIZES = (100, 200, 500, 1000, 2000, 4000)
 LABEL_NOISE = (0.0, 0.1, 0.2, 0.4, 0.6, 0.8)
@@ -131,6 +132,14 @@ def train_live(page: ui.LessonPage, spec: compute.RunSpec, runs: list, slots: di
     return run
 
 
+def stop_button(slot, training: bool) -> None:
+    """Stop: enabled only while this script run trains. Its click reruns the page, which interrupts
+    the training loop; the next run marks the run "stopped" (session_runs) and keeps its curves."""
+    slot.button("Stop", key=STOP_KEY if training else f"{STOP_KEY}_idle", icon=":material/stop:",
+                disabled=not training, width="stretch",
+                help="Stop the run; what it measured so far stays." if training else "Nothing is training.")
+
+
 # ----- the page ------------------------------------------------------------------------------------
 
 def preset_buttons(page: ui.LessonPage) -> None:
@@ -149,7 +158,10 @@ def controls(page: ui.LessonPage) -> None:
                      help="Few images provoke overfitting. scikit-learn digits offer at most 1,437.")
         page.control(st.select_slider, "label_noise", "Label noise", LABEL_NOISE,
                      format_func=lambda v: f"{v:.0%}", help="Fraction of training labels replaced by a wrong class.")
-        page.control(st.toggle, "augment", "Augmentation (random shifts)")
+        page.control(st.toggle, "augment", "Augmentation (random shifts)",
+                     help=f"Each training image gets its own random shift of up to {compute.max_shift(28)} pixels "
+                          f"in each direction ({compute.max_shift(8)} on 8x8 digits) every time it is drawn, edge "
+                          "pixels repeated. Only the position changes: brightness and contrast stay as they are.")
     with st.expander("Model", expanded=True):
         page.control(st.radio, "model", "Model", compute.MODELS, horizontal=True,
                      format_func={"cnn": "CNN", "mlp": "MLP"}.get)
@@ -263,7 +275,7 @@ def after_training(page: ui.LessonPage, run: compute.Run) -> None:
 
 
 @st.fragment
-def curves_section(page: ui.LessonPage, spec: compute.RunSpec, runs: list, presets: dict) -> None:
+def curves_section(page: ui.LessonPage, spec: compute.RunSpec, runs: list, presets: dict, stop_slot) -> None:
     """The view controls, the (live) curves and what they show. A fragment: a view control reruns
     only this function, with the arguments of the last full run (a control that changes `spec`
     reruns the whole page). Trains only in the run the Train button started."""
@@ -271,11 +283,12 @@ def curves_section(page: ui.LessonPage, spec: compute.RunSpec, runs: list, prese
     slots = {"progress": st.empty(), "chart": st.empty()}
     if st.session_state.get(TRAIN_KEY):  # True only in the run the click started, never in a fragment rerun
         train_live(page, spec, runs, slots, view)
+        stop_button(stop_slot, training=False)
     displayed, note = choose_displayed(spec, runs, presets)
     caption = ("Training batch loss per step (light: raw; dark: smoothed) and validation at regular checks. "
-               if view["x_axis"] == "step" else "Epoch means of the training batches and validation at each "
-               "epoch end. ") + "Dashed lines: the checkpoint early stopping keeps, where it stops, the onset " \
-                                "of overfitting, divergence."
+               if view["x_axis"] == "step" else "Epoch means of the training batches (train mode, weights still "
+               "moving) and validation at each epoch end (eval mode). ")
+    caption += "Dashed lines: the checkpoint early stopping keeps, where it stops, the onset of overfitting, divergence."
     draw_curves(page, slots["chart"], displayed, view, caption)
     if note:
         st.info(note)
@@ -309,12 +322,14 @@ def render() -> None:
         controls(page)
     spec = compute.RunSpec.from_values({name: page.value(name) for name in RUN_CONTROLS})
     with right:
-        train_col, note_col = st.columns([1, 3], vertical_alignment="center")
+        train_col, stop_col, note_col = st.columns([1, 1, 3], vertical_alignment="center")
         train_col.button("Train", type="primary", key=TRAIN_KEY, icon=":material/play_arrow:", width="stretch")
+        stop_slot = stop_col.empty()
+        stop_button(stop_slot, training=bool(st.session_state.get(TRAIN_KEY)))
         steps = math.ceil(min(spec.train_size, compute.dataset_train_pool(spec.dataset)) / spec.batch_size) * spec.epochs
-        note_col.caption(f"{spec.describe()}: {steps} steps. Changing a data, model or optimizer control while "
-                         "it trains stops the run.")
-        curves_section(page, spec, runs, presets)
+        note_col.caption(f"{spec.describe()}: {steps} steps. Stop, or changing a data, model or optimizer control "
+                         "while it trains, stops the run.")
+        curves_section(page, spec, runs, presets, stop_slot)
     displayed, _ = choose_displayed(spec, runs, presets)  # after training: the run just trained
     runs_section(page, runs, presets)
     after_training(page, displayed)

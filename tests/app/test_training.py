@@ -3,6 +3,7 @@ control, reports divergence, keeps runs per session, checks a "Try this" on the 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lessons.training import curves
 from tests.app.lesson import open_lesson
 
 TINY = {"dataset": "digits", "model": "mlp", "train_size": 200, "width": 32, "depth": 1, "epochs": 4}
@@ -63,7 +64,11 @@ def test_view_controls_change_the_picture(trained):
     assert not trained.exception
     after = [c.proto.spec for c in charts(trained)]
     assert after[0] != specs[0] and '"log"' in after[0]
-    assert "Early stopping with patience 1" in texts(trained) or "patience 1" in texts(trained)
+    run = trained.session_state["training.runs"][-1]
+    stop = curves.early_stopping(curves.epoch_frame(run), 1)
+    expected = (f"Early stopping with patience 1 would stop after epoch {stop['stop_epoch']}"
+                if stop["stop_epoch"] is not None else "With patience 1 early stopping would not trigger")
+    assert expected in texts(trained)
     trained.selectbox(key="training.compare_metric").set_value("val_acc").run()
     assert not trained.exception
 
@@ -108,15 +113,20 @@ def test_try_this_checks_the_precomputed_run_before_training():
     at.button(key="training._setup.overfitting").click().run()
     body = texts(at)
     assert "The expected effect appeared on this run" in body
-    assert "Checked on the precomputed run of this preset" in body
+    assert "Judged on the precomputed curves of the Overfitting preset, not on a run of yours" in body
     assert "Your prediction matched." in body
 
 
 def test_share_link_sets_the_controls():
-    at = open_lesson("training", query={"training.lr": "0.1", "training.optimizer": "momentum"})
+    at = open_lesson("training", query={"training.lr": "0.1", "training.optimizer": "SGD + momentum 0.9"})
     assert not at.exception
     assert at.select_slider(key="training.lr").value == 0.1
-    assert "precomputed curves of the LR too high" in texts(at) or "Learning rate too high" in texts(at)
+    assert at.radio(key="training.model").value == "cnn" and at.selectbox(key="training.optimizer").value == "momentum"
+    # momentum at 0.1 is no preset (the "too high" preset is Adam at 0.03): the page says what it shows
+    assert "Showing the precomputed curves of the Healthy preset: press Train to train with your settings." in texts(at)
+    at = open_lesson("training", query={"training.lr": "0.03"})
+    assert ("Showing the precomputed curves of the Learning rate too high preset: press Train to train it "
+            "yourself.") in texts(at)
 
 
 def test_presenter_mode_keeps_the_charts():
@@ -127,7 +137,7 @@ def test_presenter_mode_keeps_the_charts():
 
 def test_after_training_views_compute_one_at_a_time():
     at = fresh()
-    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    assert charts(at)
     for view in ("ROC curves", "Misclassified", "Confusion matrix"):
         at.session_state["training.after_view"] = view
         at.run()
@@ -138,3 +148,30 @@ def test_after_training_views_compute_one_at_a_time():
     at.session_state["training.after_view"] = "ROC curves"
     at.run()
     assert "Lowest AUC: digit" in texts(at)
+
+
+def test_stop_is_enabled_only_while_training(trained):
+    idle = fresh()
+    assert idle.button(key="training._stop_idle").disabled
+    assert not [b for b in idle.button if b.key == "training._stop"]
+    # the training run drew an enabled Stop, then put the idle one back once the run finished
+    assert trained.button(key="training._stop_idle").disabled
+
+
+def test_a_run_interrupted_by_a_click_is_kept_as_stopped(trained):
+    """A click while training (Stop or any control) ends the script run mid-loop with the run marked
+    "running"; the next run marks it stopped and keeps its curves."""
+    runs = trained.session_state["training.runs"]
+    runs[-1].status = "running"  # as the interrupted script left it
+    trained.run()
+    assert not trained.exception and runs[-1].status == "stopped"
+    assert "This run was interrupted before it finished." in texts(trained)
+    assert any(c.value.startswith("stopped, ") for c in trained.caption)
+
+
+def test_augmentation_help_says_what_the_engine_does():
+    """Checked against the engine in tests/unit/test_training_claims.py (shifts only, no intensity change)."""
+    assert fresh().toggle(key="training.augment").help == (
+        "Each training image gets its own random shift of up to 2 pixels in each direction (1 on 8x8 digits) "
+        "every time it is drawn, edge pixels repeated. Only the position changes: brightness and contrast stay "
+        "as they are.")

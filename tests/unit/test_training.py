@@ -66,6 +66,40 @@ def test_overfitting_onset_by_hand():
     assert curves.overfitting_onset(epochs([1.0, 0.6, 0.5, 0.7, 0.9], rising_train)) is None
 
 
+def test_relative_gap_and_close_by_hand():
+    assert curves.relative_gap(0.6, 0.8) == pytest.approx(0.25) and curves.losses_close(0.6, 0.8)
+    assert curves.relative_gap(0.8, 0.6) == pytest.approx(0.25)  # symmetric: validation below training
+    assert curves.relative_gap(0.0007, 0.99) == pytest.approx(1.0, abs=1e-3) and not curves.losses_close(0.0007, 0.99)
+    assert curves.relative_gap(0.0, 0.0) == 0.0 and curves.losses_close(0.0, 0.0)
+    assert not curves.losses_close(0.7, 1.0)  # 30% apart is not "less than 30%"
+
+
+def test_loss_spike_by_hand():
+    def run(losses, diverged=None):
+        return compute.Run(spec=TINY, steps=[dict(step=i + 1, epoch=1, loss=v, acc=0.1) for i, v in enumerate(losses)],
+                           diverged=diverged)
+    assert curves.loss_spike(run([2.3, 21.6, 3.4, 2.3])) == dict(step=2, loss=21.6, first_loss=2.3)
+    assert curves.loss_spike(run([2.3, 4.5, 2.0])) is None  # under twice the first
+    assert curves.loss_spike(run([2.3, 50.0], diverged=dict(step=3, epoch=1, loss=500.0))) is None
+    assert curves.at_chance(2.306) and not curves.at_chance(2.2)
+
+
+def test_validation_below_training_by_hand():
+    frame = epochs([0.3, 0.2, 0.25], train=[0.9, 0.22, 0.1])
+    assert curves.validation_below_training(frame) == dict(epoch=1, train_loss=0.9, val_loss=0.3)
+    assert curves.validation_below_training(epochs([0.5, 0.4], train=[0.52, 0.3])) is None  # 0.02: no crossing
+    assert curves.validation_below_training(epochs([0.5, 0.4], train=[0.2, 0.1])) is None
+
+
+def test_epoch_frame_of_a_run_without_the_confidence_columns():
+    old = compute.Run(spec=TINY, epochs=[dict(epoch=1, step=4, train_loss=1.0, train_acc=0.5, val_loss=1.1,
+                                             val_acc=0.5, seconds=0.1)])
+    frame = curves.epoch_frame(old)
+    assert frame.val_conf_wrong.isna().all() and frame.val_loss_wrong.isna().all()
+    onset = curves.overfitting_onset(epochs([1.0, 0.6, 0.5, 0.7, 0.9]))
+    assert math.isnan(onset["conf_wrong_end"]) and onset["val_acc_end"] == 0.5
+
+
 # ----- data and models --------------------------------------------------------------------------
 
 def test_stratified_subset_is_balanced_and_seeded():
@@ -108,6 +142,8 @@ def test_tiny_run_fills_every_table(tiny_run):
     assert run.status == "finished" and run.total_steps == 12
     assert len(run.steps) == 12 and [e["epoch"] for e in run.epochs] == [1, 2, 3]
     assert run.evals[0]["step"] == 0 and len(run.evals) == 4  # short epochs: checked at their ends
+    assert [e["val_loss"] for e in run.evals[1:]] == [e["val_loss"] for e in run.epochs]
+    assert all(0 <= e["val_loss_wrong"] <= e["val_loss"] and 0.1 <= e["val_conf_wrong"] <= 1 for e in run.epochs)
     assert run.val_probs.shape == (360, 10) and np.allclose(run.val_probs.sum(1), 1, atol=1e-5)
     assert run.first_step_seconds is not None and run.seconds > 0
     assert len(events) == 12 + 3
@@ -218,8 +254,9 @@ def test_preset_file_matches_a_fresh_run(key):
     fresh = compute.train_to_end(compute.PRESETS[key].spec)
     assert fresh.status == stored.status
     n = min(len(fresh.epochs), 20)
-    assert [e["val_loss"] for e in fresh.epochs[:n]] == pytest.approx(
-        [e["val_loss"] for e in stored.epochs[:n]], abs=2e-3)
+    for column in ("val_loss", "val_loss_wrong", "val_conf_wrong"):
+        assert [e[column] for e in fresh.epochs[:n]] == pytest.approx(
+            [e[column] for e in stored.epochs[:n]], abs=2e-3), column
     if stored.diverged:  # at learning rate 10 a rounding difference may move the blow-up by a step
         assert abs(fresh.diverged["step"] - stored.diverged["step"]) <= 1
     else:
@@ -236,6 +273,20 @@ def test_cnn_presets_start_like_a_fresh_run(key):
         if len(run.steps) >= 40:
             break
     assert [s["loss"] for s in run.steps[:40]] == pytest.approx([s["loss"] for s in stored.steps[:40]], abs=2e-3)
+
+
+def test_thinning_keeps_a_one_step_spike_on_the_chart():
+    """The page says "At step 2 the batch loss jumped to 21.6": the thinned curve must show it."""
+    losses = [2.3, 21.6] + [2.3] * 623  # 625 steps, as the "too high" preset
+    run = compute.Run(spec=TINY, steps=[dict(step=i + 1, epoch=1, loss=v, acc=0.1 if i == 400 else 0.5)
+                                        for i, v in enumerate(losses)])
+    curve = curves.curve_frame(run, "step", 0.6, max_points=300)
+    raw = curve[(curve.series == "train (raw)") & (curve.metric == "loss")]
+    assert len(raw) <= 303 and raw.value.max() == 21.6 and 2 in set(raw.x)
+    acc = curve[(curve.series == "train (raw)") & (curve.metric == "accuracy")]
+    assert acc.value.min() == 0.1  # a dip of the accuracy survives too
+    frame = pd.DataFrame(dict(step=range(1, 11), loss=[1.0] * 10))
+    assert curves.thin_keeping_peaks(frame, "loss", 100) is frame  # short: untouched
 
 
 def test_thin_keeps_the_last_point_and_smoothing_sees_every_step():
@@ -317,12 +368,15 @@ def test_runs_spec_has_one_line_per_run(tiny_run):
 
 
 def test_the_page_opens_without_torch_or_scikit_learn():
-    """The first render stays light: torch, torch._dynamo and scikit-learn load only when needed
-    (training, ROC curves) or in the server's warm-up (compute.warm_up)."""
+    """The page's first render stays light: torch, torch._dynamo and scikit-learn load only when
+    needed (training, ROC curves) or in the lesson's background warm-up (lessons/warmup.py, which
+    imports torch in a thread of its own as soon as the lesson opens: switched off here, so that
+    what is measured is the page's own code)."""
     import subprocess
     import sys
 
-    script = ("import sys\nfrom streamlit.testing.v1 import AppTest\n"
+    script = ("import sys\nfrom streamlit.testing.v1 import AppTest\nfrom lessons import warmup\n"
+              "warmup.start = warmup.wait = lambda slug: None\n"
               "at = AppTest.from_string(\"from lessons.registry import get; get('training').render()\","
               " default_timeout=120)\nat.run()\nassert not at.exception, at.exception\n"
               "print(sorted(m for m in ('torch', 'sklearn') if m in sys.modules))")
