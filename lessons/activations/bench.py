@@ -85,7 +85,7 @@ def compute_figures() -> list[dict]:
             acts = layer_statistics.layer_activations(model, batch, head)
         for statistic in layer_statistics.STATISTICS:
             layer_statistics.channel_statistics(acts, statistic)
-        layer_statistics.channel_maxima(acts)
+        layer_statistics.channel_peak_magnitudes(acts)
 
     row("activations: collection statistics (7 photos, head), uncached", _once(statistics_cold), budget=3.0)
 

@@ -42,7 +42,7 @@ def channel_statistics_chart(values: np.ndarray, row_labels: list[str], statisti
     )
     marks = pd.DataFrame({"channel": np.flatnonzero(silent)})
     marks["channel_end"] = marks["channel"] + 1
-    ticks = alt.Chart(marks, height=18, title="silent channels (pruning candidates)").mark_rect(color="#1f77b4").encode(
+    ticks = alt.Chart(marks, height=18, title="silent channels: |activation| never above the threshold").mark_rect(color="#1f77b4").encode(
         x=alt.X("channel:Q", title=None, scale=alt.Scale(domain=[0, channels], nice=False)), x2="channel_end:Q",
         tooltip=["channel"])
     return alt.vconcat(heat, ticks).resolve_scale(x="shared")
@@ -50,8 +50,8 @@ def channel_statistics_chart(values: np.ndarray, row_labels: list[str], statisti
 
 def silent_share_chart(curve: pd.DataFrame, threshold: float, height: int = 200) -> alt.Chart:
     """Share of silent channels as the (relative) threshold grows, with the current threshold."""
-    line = alt.Chart(curve, height=height, title="Channels that never exceed the threshold").mark_line().encode(
-        x=alt.X("threshold:Q", title="threshold (fraction of the layer's largest activation)"),
+    line = alt.Chart(curve, height=height, title="Share of silent channels").mark_line().encode(
+        x=alt.X("threshold:Q", title="threshold (fraction of the layer's largest |activation|)"),
         y=alt.Y("silent_share:Q", title="share of channels", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         tooltip=[alt.Tooltip("threshold:Q", format=".2f"), alt.Tooltip("silent_share:Q", format=".0%")])
     rule = alt.Chart(pd.DataFrame({"threshold": [threshold]})).mark_rule(color="#d62728").encode(x="threshold:Q")
@@ -80,13 +80,14 @@ def sanity_chart(table: pd.DataFrame, height: int = 280) -> alt.Chart:
     )
 
 
-def faithfulness_chart(scores: pd.DataFrame, metric: str, height: int = 240) -> alt.Chart:
-    """One bar per method; the random-map baseline in grey."""
+def faithfulness_chart(scores: pd.DataFrame, metric: str, axis_title: str, bar_height: int = 28) -> alt.Chart:
+    """One bar per method; the random-map baseline in grey. `axis_title` says what the score is.
+    The height is given per bar (a band step), so every method gets its own readable line."""
     frame = scores.assign(baseline=scores["method"].str.startswith("random"))
     order = list(frame.sort_values("score", ascending=False)["method"])
-    return alt.Chart(frame, height=height, title=f"Faithfulness: {metric}").mark_bar().encode(
+    return alt.Chart(frame, height=alt.Step(bar_height), title=f"Faithfulness: {metric}").mark_bar().encode(
         y=alt.Y("method:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=180)),
-        x=alt.X("score:Q", title="change in class probability"),
+        x=alt.X("score:Q", title=axis_title),
         color=alt.Color("baseline:N", legend=None, scale=alt.Scale(domain=[False, True], range=["#4c78a8", "#9d9d9d"])),
         tooltip=["method", alt.Tooltip("score:Q", format=".3f")],
     )

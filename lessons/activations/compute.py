@@ -6,8 +6,14 @@ and TorchCam (Fernandez, github.com/frgfm/torch-cam); each method's paper is in 
 This module computes single maps, method x layer grids and the top predictions. Beside it, by topic:
 `inputs` (uploads, photos, digits), `map_tools` (overlays, masks, correlations), `torchcam_compare`
 (TorchCam's maps beside ours), `layer_statistics` (per-channel activation statistics over a
-collection), `shortcut_markers` (the marker test for a "shortcut" model) and `sanity_checks` (the
-cascading-randomization sanity check, Adebayo et al. 2018, and perturbation faithfulness scores).
+collection), `geometry` (a layer's grid, stride and receptive field), `shortcut_markers` (the marker
+test for a "shortcut" model) and `sanity_checks` (the cascading-randomization sanity check, Adebayo
+et al. 2018, and perturbation faithfulness scores).
+
+Every method runs through one path per option: the single Heatmap view and the method grid get the
+same map (the grid's one-pass "per-layer" classes end with the library's own rescale), and eigen
+smoothing works for every method (HiResCAM and LayerCAM have no channel weights: they project their
+own gradient x activation).
 
 No Streamlit here: tensors and arrays in, arrays and DataFrames out. The caller holds the model
 (for a shared zoo model: inside `zoo.borrow(name)`); functions that change weights work on a copy.
@@ -83,19 +89,40 @@ def thin_svd_projection(activations: np.ndarray) -> np.ndarray:
 
 @functools.cache
 def _cam_classes() -> dict[str, type]:
-    """pytorch-grad-cam classes by method name, with two fixes (imported on first use)."""
+    """pytorch-grad-cam classes by method name, with our fixes (imported on first use)."""
     import pytorch_grad_cam as pgc
+    from pytorch_grad_cam.utils.image import scale_cam_image
 
     class ThinSVD:
-        """`eigen_smooth` through `thin_svd_projection` instead of the full SVD."""
+        """`eigen_smooth` through `thin_svd_projection` instead of the library's full SVD, for every
+        method: the first principal component of the method's own weighted activations."""
+
+        def weighted_activations(self, input_tensor, target_layer, targets, activations, grads) -> np.ndarray:
+            """What the method sums over channels: channel weights x activations (B, C, h, w)."""
+            weights = self.get_cam_weights(input_tensor, target_layer, targets, activations, grads)  # (B, C)
+            return weights[:, :, None, None] * activations  # (B, C, h, w)
 
         def get_cam_image(self, input_tensor, target_layer, targets, activations, grads, eigen_smooth=False):
             if not eigen_smooth:
                 return super().get_cam_image(input_tensor, target_layer, targets, activations, grads, False)
-            weights = self.get_cam_weights(input_tensor, target_layer, targets, activations, grads)  # (B, C)
-            return thin_svd_projection(weights[:, :, None, None] * activations)  # (B, H, W)
+            return thin_svd_projection(
+                self.weighted_activations(input_tensor, target_layer, targets, activations, grads))  # (B, H, W)
+
+    class HiResCAM(ThinSVD, pgc.HiResCAM):
+        """No channel weights: gradient x activation position by position."""
+
+        def weighted_activations(self, input_tensor, target_layer, targets, activations, grads):
+            return grads * activations  # (B, C, h, w)
+
+    class LayerCAM(ThinSVD, pgc.LayerCAM):
+        """No channel weights: positive gradient x activation position by position."""
+
+        def weighted_activations(self, input_tensor, target_layer, targets, activations, grads):
+            return np.maximum(grads, 0) * activations  # (B, C, h, w)
 
     class EigenCAM(pgc.EigenCAM):
+        """Already a principal component: eigen smoothing changes nothing."""
+
         def get_cam_image(self, input_tensor, target_layer, targets, activations, grads, eigen_smooth=False):
             return thin_svd_projection(activations)  # (B, H, W)
 
@@ -111,32 +138,39 @@ def _cam_classes() -> dict[str, type]:
 
     class FullGrad(pgc.FullGrad):
         """The library's FullGrad, summing each layer's normalised channels before resizing them
-        (resizing is linear, so the map is the same) instead of resizing thousands of channels."""
+        (resizing is linear, so the map is the same) instead of resizing thousands of channels; with
+        eigen smoothing, the library's steps on those per-layer maps, through the thin SVD."""
 
         def compute_cam_per_layer(self, input_tensor, targets, eigen_smooth):
-            if eigen_smooth:
-                return super().compute_cam_per_layer(input_tensor, targets, eigen_smooth)
             import cv2
+            from pytorch_grad_cam.utils.image import scale_accross_batch_and_channels
 
-            size = self.get_target_width_height(input_tensor)
+            size = self.get_target_width_height(input_tensor)  # (W, H)
             input_part = np.abs(input_tensor.grad.numpy() * input_tensor.detach().numpy())  # (B, 3, H, W)
             parts = [input_part]
             for bias, grads in zip(self.bias_data, self.activations_and_grads.gradients):
                 parts.append(np.abs(bias[None, :, None, None] * grads.numpy()))  # (B, C, h, w)
-            total = 0
-            for part in parts:
-                batch, channels = part.shape[:2]
+            maps = []  # like the library's: each input channel, then each bias layer summed over its channels
+            for i, part in enumerate(parts):
                 low = part.min(axis=(2, 3), keepdims=True)
                 scaled = (part - low) / (1e-7 + (part - low).max(axis=(2, 3), keepdims=True))  # (B, C, h, w)
-                total = total + np.stack([cv2.resize(np.float32(m), size) for m in scaled.sum(axis=1)])  # (B, H, W)
-            return total[:, None]  # (B, 1, H, W)
+                for m in (scaled.transpose(1, 0, 2, 3) if i == 0 else scaled.sum(axis=1)[None]):  # (B, h, w) each
+                    maps.append(np.stack([cv2.resize(np.float32(b), size) for b in m]))  # (B, H, W)
+            stacked = np.stack(maps, axis=1)  # (B, 3 + L, H, W)
+            if not eigen_smooth:
+                return stacked.sum(axis=1)[:, None]  # (B, 1, H, W)
+            small = scale_accross_batch_and_channels(stacked, (size[0] // 8, size[1] // 8))  # (B, 3 + L, H/8, W/8)
+            projected = thin_svd_projection(small)[:, None]  # (B, 1, H/8, W/8)
+            return scale_accross_batch_and_channels(projected, size)  # (B, 1, H, W)
 
     class PerLayer:
         """Keep one map per target layer (B, L, H, W) instead of their mean: a whole grid row from
-        one forward and one backward pass."""
+        one forward and one backward pass. Each layer's map gets the library's final step for one
+        layer (clip at 0, rescale to [0, 1] after the resize), so it equals the single-layer map."""
 
         def aggregate_multi_layers(self, cam_per_target_layer):
-            return np.concatenate(cam_per_target_layer, axis=1)  # (B, L, H, W)
+            return np.stack([scale_cam_image(np.maximum(cam[:, 0], 0)) for cam in cam_per_target_layer],
+                            axis=1)  # (B, L, H, W)
 
     def thin(base):
         return type(base.__name__, (ThinSVD, base), {})
@@ -144,17 +178,42 @@ def _cam_classes() -> dict[str, type]:
     def per_layer(base):
         return type(f"PerLayer{base.__name__}", (PerLayer, base), {})
 
-    return {
-        "GradCAM": thin(pgc.GradCAM), "HiResCAM": thin(pgc.HiResCAM), "GradCAM++": thin(pgc.GradCAMPlusPlus),
-        "XGradCAM": thin(pgc.XGradCAM), "LayerCAM": thin(pgc.LayerCAM), "EigenCAM": EigenCAM,
-        "EigenGradCAM": EigenGradCAM, "ScoreCAM": _top_channel_score_cam(pgc.ScoreCAM),
+    single = {
+        "GradCAM": thin(pgc.GradCAM), "HiResCAM": HiResCAM, "GradCAM++": thin(pgc.GradCAMPlusPlus),
+        "XGradCAM": thin(pgc.XGradCAM), "LayerCAM": LayerCAM, "EigenCAM": EigenCAM,
+        "EigenGradCAM": EigenGradCAM, "ScoreCAM": thin(_top_channel_score_cam(pgc.ScoreCAM)),
         "AblationCAM": thin(pgc.AblationCAM), "FullGrad": FullGrad, "Random": thin(pgc.RandomCAM),
-        "AblationLayer": AblationLayer,
-        **{f"per-layer {name}": per_layer(cls) for name, cls in (
-            ("GradCAM", thin(pgc.GradCAM)), ("HiResCAM", thin(pgc.HiResCAM)), ("GradCAM++", thin(pgc.GradCAMPlusPlus)),
-            ("XGradCAM", thin(pgc.XGradCAM)), ("LayerCAM", thin(pgc.LayerCAM)), ("EigenCAM", EigenCAM),
-            ("EigenGradCAM", EigenGradCAM), ("Random", thin(pgc.RandomCAM)))},
     }
+    return {
+        **single, "AblationLayer": AblationLayer,
+        **{f"per-layer {name}": per_layer(single[name]) for name in PER_LAYER_METHODS},
+    }
+
+
+# methods whose maps for several layers come from one forward and one backward pass
+PER_LAYER_METHODS = ("GradCAM", "HiResCAM", "GradCAM++", "XGradCAM", "LayerCAM", "EigenCAM", "EigenGradCAM",
+                     "Random")
+
+
+def scored_channels(method: str, channels: int, max_channels: int | None) -> int:
+    """How many of a layer's `channels` ScoreCAM or AblationCAM score for `max_channels` (None: all).
+    The others get weight 0. The page's sentence and `class_activation_maps` both use this number.
+
+    ScoreCAM scores the `max_channels` channels with the largest mean activation. AblationCAM
+    (pytorch-grad-cam's `ratio_channels_to_ablate`) ablates max_channels / 2 channels from each end of
+    its ranking by overlap with the EigenCAM mask: the most and the least object-like."""
+    if method not in ("ScoreCAM", "AblationCAM"):
+        raise ValueError(f"{method} scores no subset of channels")
+    if not max_channels or max_channels >= channels:
+        return channels
+    if method == "ScoreCAM":
+        return int(max_channels)
+    ratio = _ablation_ratio(channels, max_channels)
+    return channels if ratio >= 1.0 else min(channels, 2 * int(channels * ratio))
+
+
+def _ablation_ratio(channels: int, max_channels: int | None) -> float:
+    return 1.0 if not max_channels else min(1.0, max_channels / (2 * channels))  # it ablates 2 x ratio x C
 
 
 def _top_channel_score_cam(score_cam: type) -> type:
@@ -170,7 +229,7 @@ def _top_channel_score_cam(score_cam: type) -> type:
         def get_cam_weights(self, input_tensor, target_layer, targets, activations, grads):
             acts = torch.from_numpy(activations)  # (B, C, h, w)
             batch, channels = acts.shape[:2]
-            k = channels if not self.max_channels else min(channels, self.max_channels)
+            k = scored_channels("ScoreCAM", channels, self.max_channels)
             weights = np.zeros((batch, channels), dtype=np.float32)
             with torch.no_grad():
                 for b in range(batch):
@@ -232,7 +291,8 @@ def class_activation_maps(
     """One heatmap per layer for `class_index`: (L, H, W) floats in [0, 1] at the input's size.
 
     `method` is a key of METHODS (or "Random", a baseline). ScoreCAM and AblationCAM score only
-    `max_channels` channels per layer (None: all). FullGrad uses every bias layer and ignores the
+    `scored_channels(method, C, max_channels)` of a layer's C channels (None: all) and give the others
+    weight 0. FullGrad uses every bias layer and ignores the
     layer choice (its map is repeated). Hooks are removed afterwards; AblationCAM swaps a layer
     of the model, so it runs on a copy.
     """
@@ -265,9 +325,9 @@ def class_activation_maps(
             cam = classes["ScoreCAM"](model, [layer], max_channels, batch_size, layer_progress)
         elif method == "AblationCAM":
             channels = _channels(model, x, path)
-            ratio = 1.0 if not max_channels else min(1.0, max_channels / (2 * channels))  # it ablates 2x ratio
+            ratio = _ablation_ratio(channels, max_channels)
             counted = model if layer_progress is None else _CountingModel(
-                model, 2 + min(channels, 2 * int(channels * ratio)), layer_progress, "AblationCAM")
+                model, 2 + scored_channels("AblationCAM", channels, max_channels), layer_progress, "AblationCAM")
             cam = classes["AblationCAM"](counted, [layer], ablation_layer=classes["AblationLayer"](), batch_size=batch_size,
                                          ratio_channels_to_ablate=ratio)
         else:

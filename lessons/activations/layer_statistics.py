@@ -1,6 +1,6 @@
 """Per-channel activation statistics of one layer over a collection of inputs: a layer's outputs
-(hook removed afterwards), a statistic per channel, silent channels (pruning candidates), and one
-channel's map on one input. No streamlit here.
+(hook removed afterwards), a statistic per channel, silent channels (|activation| never above a
+threshold: pruning candidates), and one channel's map on one input. No streamlit here.
 """
 from __future__ import annotations
 
@@ -51,22 +51,26 @@ def group_rows(values: np.ndarray, groups: Sequence[str]) -> tuple[np.ndarray, l
     return np.stack([values[groups == g].mean(0) for g in names]), names
 
 
-def channel_maxima(activations: torch.Tensor) -> np.ndarray:
-    """Each channel's largest activation over every input and position: (N, C, h, w) -> (C,)."""
-    return activations.transpose(0, 1).flatten(1).amax(1).numpy()
+def channel_peak_magnitudes(activations: torch.Tensor) -> np.ndarray:
+    """Each channel's largest |activation| over every input and position: (N, C, h, w) -> (C,).
+
+    The absolute value matters: most of EfficientNet's target layers are block outputs with no
+    activation function after them, where a channel can carry large negative values."""
+    return activations.transpose(0, 1).flatten(1).abs().amax(1).numpy()
 
 
-def silent_channels(channel_max: np.ndarray, relative_threshold: float) -> tuple[np.ndarray, float]:
-    """Channels whose activation never exceeds `relative_threshold` x the layer's largest activation
-    (on any input or position): pruning candidates. Returns (boolean (C,), the absolute threshold)."""
-    threshold = float(relative_threshold) * float(np.max(channel_max))
-    return np.asarray(channel_max) <= threshold, threshold
+def silent_channels(channel_peak: np.ndarray, relative_threshold: float) -> tuple[np.ndarray, float]:
+    """Channels whose |activation| never exceeds `relative_threshold` x the layer's largest |activation|
+    (on any input or position), from `channel_peak_magnitudes`: pruning candidates.
+    Returns (boolean (C,), the absolute threshold)."""
+    threshold = float(relative_threshold) * float(np.max(channel_peak))
+    return np.asarray(channel_peak) <= threshold, threshold
 
 
-def silent_share_curve(channel_max: np.ndarray, thresholds: Sequence[float]) -> pd.DataFrame:
+def silent_share_curve(channel_peak: np.ndarray, thresholds: Sequence[float]) -> pd.DataFrame:
     """Share of silent channels for each relative threshold (threshold, silent_share)."""
     return pd.DataFrame({"threshold": list(thresholds),
-                         "silent_share": [float(silent_channels(channel_max, t)[0].mean()) for t in thresholds]})
+                         "silent_share": [float(silent_channels(channel_peak, t)[0].mean()) for t in thresholds]})
 
 
 

@@ -89,11 +89,17 @@ def cascading_randomization(
 # --------------------------------------------------------------------------- faithfulness
 
 FAITHFULNESS_METRICS = {
-    "keep the map": "confidence change when the image is multiplied by the map (pytorch-grad-cam "
-                    "CamMultImageConfidenceChange); higher is better",
-    "ROAD": "ROAD (Rong et al. 2022): confidence when the least relevant pixels are removed minus when the most "
-            "relevant are removed, averaged over 30 % and 70 %; higher is better",
+    "keep the map": "the class probability of the image multiplied by the map minus that of the image itself "
+                    "(pytorch-grad-cam's CamMultImageConfidenceChange); higher is better",
+    "ROAD": "ROAD (Rong et al. 2022): the class probability with the least relevant pixels removed minus the class "
+            "probability with the most relevant pixels removed, each averaged over removing 30 % and 70 % of the "
+            "pixels (removed pixels are filled in from their neighbours); higher is better",
 }
+FAITHFULNESS_AXES = {  # the x axis of the faithfulness chart: what the score is
+    "keep the map": "P(class | image x map) - P(class | image)",
+    "ROAD": "P(class | least relevant removed) - P(class | most relevant removed)",
+}
+ROAD_REMOVED_PERCENTS = (30, 70)  # pytorch-grad-cam's percentile p removes 100 - p % of the pixels: the same pair
 
 
 def random_map(shape: tuple[int, int], seed: int, cells: int = 7) -> np.ndarray:
@@ -105,7 +111,11 @@ def random_map(shape: tuple[int, int], seed: int, cells: int = 7) -> np.ndarray:
 def faithfulness_scores(model: nn.Module, x: torch.Tensor, class_index: int, maps: dict[str, np.ndarray],
                         metric: str = "keep the map", seed: int = 0,
                         percentiles: Sequence[int] = (30, 70)) -> pd.DataFrame:
-    """A score per map (method -> (H, W) in [0, 1]) in units of the class probability (0-1)."""
+    """A score per map (method -> (H, W) in [0, 1]) in units of the class probability (0-1), as
+    FAITHFULNESS_METRICS says: for ROAD, the mean probability with the least relevant pixels removed
+    minus the mean probability with the most relevant removed (pytorch-grad-cam's metrics return
+    each as a change from the unperturbed probability, which cancels in the difference). A flat map
+    ranks no pixels: ROAD's imputation fails on it and its score is NaN."""
     from pytorch_grad_cam.metrics.cam_mult_image import CamMultImageConfidenceChange
     from pytorch_grad_cam.metrics.road import ROADLeastRelevantFirst, ROADMostRelevantFirst
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputSoftmaxTarget
@@ -123,7 +133,7 @@ def faithfulness_scores(model: nn.Module, x: torch.Tensor, class_index: int, map
             elif metric == "ROAD":
                 lerf = np.mean([ROADLeastRelevantFirst(p)(x, cams, targets, model)[0] for p in percentiles])
                 morf = np.mean([ROADMostRelevantFirst(p)(x, cams, targets, model)[0] for p in percentiles])
-                score = float((lerf - morf) / 2)
+                score = float(lerf - morf)
             else:
                 raise ValueError(f"metric must be one of {list(FAITHFULNESS_METRICS)}, got {metric!r}")
         rows.append(dict(method=name, score=score, base_probability=base))

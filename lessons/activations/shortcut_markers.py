@@ -25,19 +25,36 @@ def with_markers(images: np.ndarray, labels: np.ndarray, mode: str) -> np.ndarra
     return add_class_marker(images, labels, wrong=mode == "wrong marker")
 
 
-def accuracy(model: nn.Module, images: np.ndarray, labels: np.ndarray) -> float:
-    """Share of digits (N, 28, 28) uint8 classified correctly."""
+def predict(model: nn.Module, images: np.ndarray) -> np.ndarray:
+    """The predicted class of each uint8 digit (N, 28, 28): (N,)."""
     from models.digits import to_tensor
 
     with torch.no_grad():
-        predicted = model(to_tensor(images)).argmax(1).numpy()  # (N,)
-    return float((predicted == labels).mean())
+        return model(to_tensor(images)).argmax(1).numpy()  # (N,)
+
+
+def accuracy(model: nn.Module, images: np.ndarray, labels: np.ndarray) -> float:
+    """Share of digits (N, 28, 28) uint8 classified correctly."""
+    return float((predict(model, images) == labels).mean())
+
+
+def marker_classes(labels: np.ndarray, mode: str) -> np.ndarray | None:
+    """The class whose marker `with_markers(images, labels, mode)` draws on each digit (None: no marker)."""
+    from data.shortcut import marker_classes as stamped
+
+    return None if mode == "no marker" else stamped(labels, wrong=mode == "wrong marker")
 
 
 def marker_accuracy_table(models: dict[str, nn.Module], images: np.ndarray, labels: np.ndarray) -> pd.DataFrame:
-    """Accuracy of each model on the digits with no marker, the class marker and a wrong marker."""
-    rows = [dict(model=name, markers=mode, accuracy=accuracy(model, with_markers(images, labels, mode), labels))
-            for name, model in models.items() for mode in MARKER_MODES]
+    """Each model on the digits with no marker, the class marker and a wrong marker: accuracy, and
+    `follows_marker`, the share of answers that name the marker's class (NaN without a marker)."""
+    rows = []
+    for name, model in models.items():
+        for mode in MARKER_MODES:
+            predicted = predict(model, with_markers(images, labels, mode))
+            marked = marker_classes(labels, mode)
+            rows.append(dict(model=name, markers=mode, accuracy=float((predicted == labels).mean()),
+                             follows_marker=float("nan") if marked is None else float((predicted == marked).mean())))
     return pd.DataFrame(rows)
 
 

@@ -1,6 +1,7 @@
 """The activation-heatmap views that draw maps: one heatmap with the top-5 predictions, TorchCam's maps
 beside pytorch-grad-cam's, and the method x layer grid, each with its cached wrapper (plain values in;
-`_x` is not part of the key). page.render() shows the open one; the shared helpers are in page.py."""
+`_x` is not part of the key). page.render() shows the open one; what the views share is in controls.py,
+the sentences that state facts in content.py."""
 from __future__ import annotations
 
 import time
@@ -9,10 +10,13 @@ import numpy as np
 import streamlit as st
 import torch
 
+from contextlib import nullcontext
+
 from lessons import ui
-from lessons.activations import charts, compute, map_tools, torchcam_compare
-from lessons.activations.page import (CHANNEL_CHOICES, COLORMAPS, DEFAULTS, SLOW_SECONDS, _control, _progress_bar,
-                                      class_name, predictions, resolve_class, show_image)
+from lessons.activations import charts, compute, content, map_tools, torchcam_compare
+from lessons.activations.controls import (CHANNEL_CHOICES, COLORMAPS, DEFAULTS, SLOW_SECONDS, class_name, control,
+                                          describe_input, layer_geometry, max_channels, predictions, progress_bar,
+                                          resolve_class, show_image)
 from models import zoo
 
 
@@ -22,26 +26,24 @@ from models import zoo
 @st.cache_data(max_entries=48, show_spinner=False)
 def heatmaps(model_name: str, source: str, framing: str, layer_paths: tuple[str, ...], method: str,
              class_index: int, aug_smooth: bool, eigen_smooth: bool, channels: str, _x: np.ndarray):
-    bar, update = _progress_bar(f"{method} ({SLOW_SECONDS[method]})") if method in SLOW_SECONDS else (None, None)
     start = time.perf_counter()
-    with zoo.borrow(model_name) as model:
+    slow = method in SLOW_SECONDS
+    with progress_bar(f"{method} ({SLOW_SECONDS[method]})") if slow else nullcontext() as update, \
+            zoo.borrow(model_name) as model:
         maps = compute.class_activation_maps(
             model, torch.from_numpy(_x), list(layer_paths), method, class_index, aug_smooth=aug_smooth,
-            eigen_smooth=eigen_smooth, max_channels=None if channels == "all" else int(channels), progress=update)
-    if bar is not None:
-        bar.empty()
+            eigen_smooth=eigen_smooth, max_channels=max_channels(channels), progress=update)
     return maps, time.perf_counter() - start
+
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def grid(model_name: str, source: str, framing: str, methods: tuple[str, ...], layer_paths: tuple[str, ...],
          class_index: int, channels: str, _x: np.ndarray):
-    bar, update = _progress_bar("Method grid")
     start = time.perf_counter()
-    with zoo.borrow(model_name) as model:
+    with progress_bar("Method grid") as update, zoo.borrow(model_name) as model:
         maps = compute.method_layer_grid(model, torch.from_numpy(_x), list(methods), list(layer_paths), class_index,
-                                         progress=update, max_channels=None if channels == "all" else int(channels))
-    bar.empty()
+                                         progress=update, max_channels=max_channels(channels))
     return maps, time.perf_counter() - start
 
 
@@ -63,51 +65,56 @@ def heatmap_view(page, model_name, inp, layers, target, result) -> None:
     source, framing, x, rgb = inp
     controls, picture = st.columns([1, 2.4])
     with controls:
-        method = _control(page, st.selectbox, "method", "Method", list(compute.METHODS),
+        method = control(page, st.selectbox, "method", "Method", list(compute.METHODS),
                           help="Slow methods run one forward pass per channel: " + ", ".join(
                               f"{m} {t}" for m, t in SLOW_SECONDS.items()))
-        layer = _control(page, st.selectbox, "layer", "Target layer", list(layers))
-        opacity = _control(page, st.slider, "opacity", "Heatmap opacity", 0.0, 1.0, step=0.05)
-        colormap = _control(page, st.selectbox, "colormap", "Colormap", COLORMAPS)
-        aug = _control(page, st.toggle, "aug_smooth", "Augmentation smoothing (6 passes)",
+        layer = control(page, st.selectbox, "layer", "Target layer", list(layers))
+        opacity = control(page, st.slider, "opacity", "Heatmap opacity", 0.0, 1.0, step=0.05)
+        colormap = control(page, st.selectbox, "colormap", "Colormap", COLORMAPS)
+        aug = control(page, st.toggle, "aug_smooth", "Augmentation smoothing (6 passes)",
                        help="Average the map over flipped and brightened copies of the image.")
-        eigen = _control(page, st.toggle, "eigen_smooth", "Eigen smoothing (first principal component)")
-        channels = _control(page, st.select_slider, "channels", "Channels scored (ScoreCAM, AblationCAM)",
-                            CHANNEL_CHOICES, disabled=method not in ("ScoreCAM", "AblationCAM"))
+        eigen = control(page, st.toggle, "eigen_smooth", "Eigen smoothing (first principal component)")
+        channels = control(page, st.select_slider, "channels", "Channels scored (ScoreCAM, AblationCAM)",
+                           CHANNEL_CHOICES, disabled=method not in ("ScoreCAM", "AblationCAM"),
+                           help="ScoreCAM scores this many channels (those with the largest mean activation), "
+                                "AblationCAM ablates this many; every other channel gets weight 0.")
     top, probs = predictions(model_name, source, framing, x)
     class_index = resolve_class(target, top)
+    geo = layer_geometry(model_name, layers[layer], tuple(x.shape[1:]))
     maps, seconds = heatmaps(model_name, source, framing, (layers[layer],), method, class_index, aug, eigen,
                              channels, x)
     heat = maps[0]
+    smoothing = " and ".join(name for name, on in (("augmentation", aug), ("eigen", eigen)) if on)
     with picture:
         left, right = st.columns([1.6, 1] if ui.presenter_mode() else [1.2, 1])
         with left:
+            where_from = "every bias layer" if method == "FullGrad" else layer
             show_image(map_tools.overlay_heatmap(rgb, heat, opacity, colormap),
-                       f"{method} for “{class_name(model_name, class_index)}” at {layer}")
+                       f"{method}" + (f" with {smoothing} smoothing" if smoothing else "")
+                       + f" for “{class_name(model_name, class_index)}” at {where_from}")
         with right:
             page.chart(charts.top_predictions_chart(top, class_index, bar_height=page.chart_height(34)),
                        "The class being explained is red. Change it with “Class to explain” above.")
             st.caption(f"Computed in {seconds:.2f} s on the server's CPU.")
     hot = heat >= 0.5
     result.update(view="Heatmap", method=method, layer=layer, class_index=class_index, seconds=seconds,
-                  hot_share=float(hot.mean()), top1=top["label"].iloc[0], top1_p=float(top["probability"].iloc[0]))
+                  hot_share=float(hot.mean()), top1=top["label"].iloc[0], top1_p=float(top["probability"].iloc[0]),
+                  run=f"{describe_input(model_name, source, framing)}, {method} at {layer}"
+                      + (f" with {smoothing} smoothing" if smoothing else ""))
     rows, cols = np.nonzero(hot)
     where = _where(rows.mean() / heat.shape[0], cols.mean() / heat.shape[1]) if hot.any() else "nowhere"
-    grid_size = _grid_size(layer) or heat.shape[0]
     result["sentences"] = [
         f"The model's top guess is **{top['label'].iloc[0]}** ({top['probability'].iloc[0]:.0%}); the map explains "
         f"**{class_name(model_name, class_index)}**, which gets {probs[class_index]:.1%}.",
         f"{hot.mean():.0%} of the image is at least half as hot as the hottest pixel; the middle of that hot "
         f"area lies {where}.",
-        f"The map comes from a {grid_size} x {grid_size} grid at {layer.split(' (')[0]}, so each cell covers "
-        f"{heat.shape[0] / grid_size:.0f} x {heat.shape[1] / grid_size:.0f} input pixels before upsampling.",
+        content.geometry_sentence(method, layer, geo),
     ]
-
-
-def _grid_size(layer: str) -> int:
-    digits = [int(tok) for tok in layer.replace("(", " ").replace(")", " ").replace(",", " ").split()
-              if tok.isdigit()]
-    return digits[-1] if digits else 0
+    if method in ("ScoreCAM", "AblationCAM"):
+        scored = compute.scored_channels(method, geo.channels, max_channels(channels))
+        result["sentences"].append(content.channels_sentence(method, scored, geo.channels))
+    if eigen and method in ("EigenCAM", "EigenGradCAM"):
+        result["sentences"].append(f"{method} is already a first principal component: eigen smoothing changes nothing.")
 
 
 def _where(row: float, col: float) -> str:
@@ -120,11 +127,11 @@ def torchcam_view_section(page, model_name, inp, layers, target, result) -> None
     source, framing, x, rgb = inp
     controls, picture = st.columns([1, 2.4])
     with controls:
-        samples = _control(page, st.slider, "tc_samples", "Noisy samples", 1, 16,
+        samples = control(page, st.slider, "tc_samples", "Noisy samples", 1, 16,
                            help="SmoothGradCAM++ averages gradients over this many noisy copies.")
-        std = _control(page, st.slider, "tc_std", "Noise (std)", 0.0, 1.0, step=0.05)
-        seed = _control(page, st.number_input, "seed", "Seed", min_value=0, max_value=9999, step=1)
-        opacity = _control(page, st.slider, "opacity", "Heatmap opacity", 0.0, 1.0, step=0.05)
+        std = control(page, st.slider, "tc_std", "Noise (std)", 0.0, 1.0, step=0.05)
+        seed = control(page, st.number_input, "seed", "Seed", min_value=0, max_value=9999, step=1)
+        opacity = control(page, st.slider, "opacity", "Heatmap opacity", 0.0, 1.0, step=0.05)
     top, probs = predictions(model_name, source, framing, x)
     class_index = resolve_class(target, top)
     paths = tuple(layers.values())
@@ -142,7 +149,8 @@ def torchcam_view_section(page, model_name, inp, layers, target, result) -> None
         page.chart(charts.agreement_chart(agreement, height=page.chart_height(40 + 24 * len(paths))),
                    "Both libraries' Grad-CAM on the same layer, compared pixel by pixel after upsampling.")
     worst = agreement.loc[agreement["pearson"].idxmin()]
-    result.update(view="TorchCam", agreement_min=float(worst["pearson"]))
+    result.update(view="TorchCam", agreement_min=float(worst["pearson"]),
+                  run=f"{describe_input(model_name, source, framing)}, {samples} samples, std {std}, seed {int(seed)}")
     result["sentences"] = [
         f"The two libraries' Grad-CAM maps agree with a Pearson correlation of at least {agreement['pearson'].min():.3f} "
         f"on all {len(paths)} layers (lowest at {worst['layer']}): same method, two implementations.",
@@ -154,10 +162,10 @@ def torchcam_view_section(page, model_name, inp, layers, target, result) -> None
 
 def grid_view(page, model_name, inp, layers, target, result) -> None:
     source, framing, x, rgb = inp
-    methods = _control(page, st.multiselect, "grid_methods", "Methods (rows)", list(compute.METHODS),
+    methods = control(page, st.multiselect, "grid_methods", "Methods (rows)", list(compute.METHODS),
                        max_selections=5)
     valid_default = [name for name in DEFAULTS["grid_layers"] if name in layers] or list(layers)[-3:]
-    chosen = _control(page, st.multiselect, "grid_layers", "Layers (columns)", list(layers), max_selections=4,
+    chosen = control(page, st.multiselect, "grid_layers", "Layers (columns)", list(layers), max_selections=4,
                       default=valid_default)  # the digits CNN has other layers than the lesson default
     if not methods or not chosen:
         st.warning("Pick at least one method and one layer.")
@@ -178,17 +186,30 @@ def grid_view(page, model_name, inp, layers, target, result) -> None:
         for j in range(len(chosen)):
             overlay = map_tools.overlay_heatmap(rgb, maps[i, j], opacity, colormap)
             row[j + 1].image(charts.enlarge(overlay) if overlay.shape[0] < 100 else overlay, width="stretch")
-    st.caption(f"{len(methods)} x {len(chosen)} maps for “{class_name(model_name, class_index)}” in {seconds:.2f} s."
-               + (" FullGrad uses every layer at once, so its row repeats." if "FullGrad" in methods else ""))
+    st.caption(f"{len(methods)} x {len(chosen)} maps for “{class_name(model_name, class_index)}” in {seconds:.2f} s, "
+               "without smoothing: each is the map the Heatmap view shows for that method and layer with both "
+               "smoothing toggles off." + (" FullGrad uses no single layer, so its row repeats." if "FullGrad" in methods
+                                           else ""))
     same_layer = [map_tools.pearson_correlation(maps[i, j], maps[k, j])
                   for j in range(len(chosen)) for i in range(len(methods)) for k in range(i + 1, len(methods))]
-    across_layers = [map_tools.pearson_correlation(maps[i, 0], maps[i, -1]) for i in range(len(methods))]
-    result.update(view="Method grid", seconds=seconds)
+    across_layers = [map_tools.pearson_correlation(maps[i, 0], maps[i, -1]) for i, m in enumerate(methods)
+                     if m != "FullGrad"]  # FullGrad's row repeats: it would count as a perfect match
+    result.update(view="Method grid", seconds=seconds,
+                  run=f"{describe_input(model_name, source, framing)}, {', '.join(methods)} at "
+                      f"{', '.join(c.split(' (')[0] for c in chosen)}")
     sentences = []
+    for method in ("ScoreCAM", "AblationCAM"):
+        if method in methods:
+            paths = [layers[c] for c in chosen]
+            geos = [layer_geometry(model_name, p, tuple(x.shape[1:])) for p in paths]
+            counts = {(compute.scored_channels(method, g.channels, max_channels(page.value("channels"))), g.channels)
+                      for g in geos}
+            sentences.append(f"{method} scored " + ", ".join(f"{k} of {c}" for k, c in sorted(counts))
+                             + " channels per layer; the other channels get weight 0.")
     if same_layer:
         sentences.append(f"On the same layer, two methods' maps correlate by {np.mean(same_layer):.2f} on average "
                          f"(Pearson, from {np.min(same_layer):.2f} to {np.max(same_layer):.2f}).")
-    if len(chosen) > 1:
+    if len(chosen) > 1 and across_layers:
         sentences.append(f"One method at {chosen[0].split(' (')[0]} and at {chosen[-1].split(' (')[0]}: correlation "
                          f"{np.mean(across_layers):.2f} on average" + (
                              ", so here the layer changes the picture more than the method does."

@@ -1,16 +1,18 @@
 """The activation-heatmap views that test what a map or a layer says: per-channel statistics over a
 collection, the shortcut model's marker test, the cascading-randomization sanity check and faithfulness
 scores, each with its cached wrappers (plain values in; `_x` is not part of the key). page.render() shows
-the open one; the shared helpers are in page.py."""
+the open one; what the views share is in controls.py, the sentences that state facts in content.py."""
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 import torch
 
-from lessons.activations import charts, compute, inputs, layer_statistics, map_tools, sanity_checks, shortcut_markers
-from lessons.activations.page import (DIGIT_MODEL, PHOTO_MODEL, _control, _ensure_option, _progress_bar, class_name,
-                                      predictions, resolve_class, show_image)
+from lessons.activations import (charts, compute, content, inputs, layer_statistics, map_tools, sanity_checks,
+                                 shortcut_markers)
+from lessons.activations.controls import (DIGIT_MODEL, PHOTO_MODEL, class_name, control, describe_input,
+                                          ensure_option, layer_geometry, max_channels, predictions, progress_bar,
+                                          resolve_class, show_image)
 from models import zoo
 
 
@@ -31,7 +33,7 @@ def collection_statistics(model_name: str, layer_path: str, framing: str):
     for statistic in layer_statistics.STATISTICS:
         stats[statistic], row_labels = layer_statistics.group_rows(
             layer_statistics.channel_statistics(acts, statistic), rows)
-    return stats, row_labels, layer_statistics.channel_maxima(acts), len(x)
+    return stats, row_labels, layer_statistics.channel_peak_magnitudes(acts), float(acts.min()), len(x)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -70,31 +72,28 @@ def shortcut_maps(digit: int, markers: str, method: str, layer_path: str) -> dic
 @st.cache_data(max_entries=8, show_spinner=False)
 def sanity(model_name: str, source: str, framing: str, layer_path: str, class_index: int,
            methods: tuple[str, ...], seed: int, _x: np.ndarray):
-    bar, update = _progress_bar("Randomizing layers")
+    import copy
+
     with zoo.borrow(model_name) as model:
-        import copy
         work = copy.deepcopy(model)  # cascading randomization changes weights: never the shared model
-    table, maps = sanity_checks.cascading_randomization(work, torch.from_numpy(_x), layer_path, class_index,
-                                                        list(methods), seed=seed, progress=update)
-    bar.empty()
-    return table, maps
+    with progress_bar("Randomizing layers") as update:
+        return sanity_checks.cascading_randomization(work, torch.from_numpy(_x), layer_path, class_index,
+                                                     list(methods), seed=seed, progress=update)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def faithfulness(model_name: str, source: str, framing: str, layer_path: str, class_index: int,
                  methods: tuple[str, ...], metric: str, seed: int, channels: str, _x: np.ndarray):
-    bar, update = _progress_bar("Scoring methods")
     x = torch.from_numpy(_x)
     maps = {}
-    with zoo.borrow(model_name) as model:
+    with progress_bar("Scoring methods") as update, zoo.borrow(model_name) as model:
         for i, method in enumerate(methods):
             update(i / (len(methods) + 1), method)
             maps[method] = compute.class_activation_map(model, x, layer_path, method, class_index,
-                                                        max_channels=None if channels == "all" else int(channels))
+                                                        max_channels=max_channels(channels))
         maps["random map (baseline)"] = sanity_checks.random_map(tuple(x.shape[-2:]), seed)
         update(len(methods) / (len(methods) + 1), "perturbing the image")
         scores = sanity_checks.faithfulness_scores(model, x, class_index, maps, metric, seed)
-    bar.empty()
     return scores, maps
 
 
@@ -105,25 +104,27 @@ def statistics_view(page, model_name, inp, layers, target, result) -> None:
     source, framing, x, rgb = inp
     controls, picture = st.columns([1, 2.4])
     with controls:
-        layer = _control(page, st.selectbox, "layer", "Layer", list(layers))
-        statistic = _control(page, st.radio, "statistic", "Statistic per channel", layer_statistics.STATISTICS,
-                             horizontal=True)
-        threshold = _control(page, st.slider, "threshold", "Silence threshold (fraction of the layer's maximum)",
-                             0.0, 0.5, step=0.01)
-    stats, rows, channel_max, n_inputs = collection_statistics(model_name, layers[layer], framing)
-    silent, absolute = layer_statistics.silent_channels(channel_max, threshold)
-    n_channels = len(channel_max)
+        layer = control(page, st.selectbox, "layer", "Layer", list(layers))
+        statistic = control(page, st.radio, "statistic", "Statistic per channel", layer_statistics.STATISTICS,
+                            horizontal=True)
+        threshold = control(page, st.slider, "threshold",
+                            "Silence threshold (fraction of the layer's largest |activation|)", 0.0, 0.5, step=0.01,
+                            help="A channel is silent when its |activation| stays at or below this on every input "
+                                 "and position.")
+    stats, rows, channel_peak, layer_min, n_inputs = collection_statistics(model_name, layers[layer], framing)
+    silent, absolute = layer_statistics.silent_channels(channel_peak, threshold)
+    n_channels = len(channel_peak)
     with controls:
-        _ensure_option(page, "channel", range(n_channels), 0)
-        channel = _control(page, st.number_input, "channel", f"Channel to show (0-{n_channels - 1})",
-                           min_value=0, max_value=n_channels - 1, step=1)
+        ensure_option(page, "channel", range(n_channels), 0)
+        channel = control(page, st.number_input, "channel", f"Channel to show (0-{n_channels - 1})",
+                          min_value=0, max_value=n_channels - 1, step=1)
     with picture:
         page.chart(charts.channel_statistics_chart(stats[statistic], rows, statistic, silent,
                                                    height=page.chart_height(26 * len(rows) + 40)),
                    f"Each cell: the {statistic} of one channel's map, averaged over "
                    + ("one photo." if model_name == PHOTO_MODEL else "the 50 digits of that class.")
-                   + " Blue ticks below: channels that never exceed the threshold on any input.")
-        curve = layer_statistics.silent_share_curve(channel_max, np.round(np.linspace(0, 0.5, 51), 2))
+                   + " Blue ticks below: channels whose |activation| never exceeds the threshold on any input.")
+        curve = layer_statistics.silent_share_curve(channel_peak, np.round(np.linspace(0, 0.5, 51), 2))
         left, right = st.columns([1.4, 1])
         with left:
             page.chart(charts.silent_share_chart(curve, threshold, height=page.chart_height(200)),
@@ -131,16 +132,17 @@ def statistics_view(page, model_name, inp, layers, target, result) -> None:
         with right:
             acts = input_activations(model_name, source, framing, layers[layer], x)
             heat = layer_statistics.channel_map(torch.from_numpy(acts), int(channel), rgb.shape[:2])
+            single = acts[0, int(channel)]
             show_image(map_tools.overlay_heatmap(rgb, heat, page.value("opacity"), page.value("colormap")),
-                       f"channel {int(channel)} on this image (max {acts[0, int(channel)].max():.2f})")
-    strongest = int(np.argmax(acts[0].reshape(acts.shape[1], -1).max(1)))
-    result.update(view="Layer statistics", silent_share=float(silent.mean()))
-    result["sentences"] = [
-        f"{layer}: {n_channels} channels over {n_inputs} inputs; the largest activation is {channel_max.max():.2f}.",
-        f"{silent.sum()} channels ({silent.mean():.0%}) never exceed {threshold:.2f} x that = {absolute:.3f} on any "
-        f"input: candidates for pruning, each contributes at most {absolute:.3f} per position to the next layer.",
-        f"On this image the strongest channel is {strongest}; channel {int(channel)} peaks at "
-        f"{acts[0, int(channel)].max():.2f}.",
+                       f"channel {int(channel)} on this image (from {single.min():.2f} to {single.max():.2f})")
+    strongest = int(np.argmax(np.abs(acts[0]).reshape(acts.shape[1], -1).max(1)))
+    result.update(view="Layer statistics", silent_share=float(silent.mean()),
+                  run=f"{describe_input(model_name, source, framing)}, {layer}, threshold {threshold:.2f}")
+    result["sentences"] = content.statistics_sentences(
+        layer, n_channels, n_inputs, float(channel_peak.max()), int(silent.sum()), threshold, absolute,
+        has_negative=layer_min < 0) + [
+        f"On this image the channel with the largest |activation| is {strongest}; channel {int(channel)} goes from "
+        f"{single.min():.2f} to {single.max():.2f}.",
     ]
 
 
@@ -148,11 +150,11 @@ def shortcut_view(page, result) -> None:
     infos = zoo.info("shortcut_cnn")
     controls, picture = st.columns([1, 2.4])
     with controls:
-        digit = _control(page, st.slider, "sc_digit", "Held-out digit (index)", 0, 999)
-        markers = _control(page, st.radio, "sc_markers", "Marker on the digit", shortcut_markers.MARKER_MODES,
+        digit = control(page, st.slider, "sc_digit", "Held-out digit (index)", 0, 999)
+        markers = control(page, st.radio, "sc_markers", "Marker on the digit", shortcut_markers.MARKER_MODES,
                            help="Wrong marker: the marker of the next class ((label + 1) mod 10).")
-        method = _control(page, st.selectbox, "sc_method", "Method", compute.FAST_METHODS)
-        layer = _control(page, st.selectbox, "sc_layer", "Layer", list(infos.target_layers))
+        method = control(page, st.selectbox, "sc_method", "Method", compute.FAST_METHODS)
+        layer = control(page, st.selectbox, "sc_layer", "Layer", list(infos.target_layers))
     table = marker_accuracies()
     maps = shortcut_maps(int(digit), markers, method, infos.target_layers[layer])
     with picture:
@@ -166,19 +168,25 @@ def shortcut_view(page, result) -> None:
                 show_image(map_tools.overlay_heatmap(maps["rgb"], entry["map"], 0.55, "jet"),
                            f"{zoo.info(name).title}: says {entry['predicted']} ({entry['probability']:.0%}){share}")
         page.chart(charts.marker_accuracy_chart(table, height=page.chart_height(70)),
-                   "The shortcut model is perfect with the right marker and follows a wrong one.")
+                   "Accuracy with no marker, the digit's own class marker, and the marker of the next class.")
     acc = table.set_index(["model", "markers"])["accuracy"]
+    follows = table.set_index(["model", "markers"])["follows_marker"]
     honest, shortcut = maps[DIGIT_MODEL], maps["shortcut_cnn"]
-    result.update(view="Find the mistake", method=method,
-                  honest_marker_share=honest["marker_share"], shortcut_marker_share=shortcut["marker_share"])
+    area = float(maps["region"].mean())
+    result.update(view="Find the mistake", method=method, honest_marker_share=honest["marker_share"],
+                  shortcut_marker_share=None if shortcut["marker_share"] is None
+                  else {"share": shortcut["marker_share"], "area": area},
+                  run=f"held-out digit {int(digit)} with {markers}, {method} at {layer}")
     sentences = [
         f"With their class marker the shortcut CNN scores {acc[('shortcut CNN', 'class marker')]:.0%}, without it "
         f"{acc[('shortcut CNN', 'no marker')]:.0%}, with a wrong one {acc[('shortcut CNN', 'wrong marker')]:.0%}; "
         f"the honest CNN scores {acc[('honest CNN', 'no marker')]:.0%}, {acc[('honest CNN', 'class marker')]:.0%} "
         f"and {acc[('honest CNN', 'wrong marker')]:.0%}.",
+        f"With a wrong marker, {follows[('shortcut CNN', 'wrong marker')]:.0%} of the shortcut CNN's answers name "
+        f"the class the marker belongs to (the honest CNN: {follows[('honest CNN', 'wrong marker')]:.0%}): it reads "
+        "the marker, not the digit.",
     ]
     if markers != "no marker":
-        area = maps["region"].mean()
         sentences.append(
             f"{method} puts {shortcut['marker_share']:.0%} of the shortcut model's map on the marker (the box covers "
             f"{area:.0%} of the image) against {honest['marker_share']:.0%} for the honest model.")
@@ -190,8 +198,8 @@ def shortcut_view(page, result) -> None:
 
 def _layer_and_seed(page, layers) -> tuple[str, int]:
     """The target-layer and seed controls the sanity and faithfulness views share."""
-    layer = _control(page, st.selectbox, "layer", "Target layer", list(layers))
-    seed = _control(page, st.number_input, "seed", "Seed", min_value=0, max_value=9999, step=1)
+    layer = control(page, st.selectbox, "layer", "Target layer", list(layers))
+    seed = control(page, st.number_input, "seed", "Seed", min_value=0, max_value=9999, step=1)
     return layer, int(seed)
 
 
@@ -204,7 +212,7 @@ def sanity_view(page, model_name, inp, layers, target, result) -> None:
     source, framing, x, rgb = inp
     controls, picture = st.columns([1, 2.4])
     with controls:
-        methods = _control(page, st.multiselect, "sanity_methods", "Methods", compute.FAST_METHODS, max_selections=4)
+        methods = control(page, st.multiselect, "sanity_methods", "Methods", compute.FAST_METHODS, max_selections=4)
         layer, seed = _layer_and_seed(page, layers)
     if not methods:
         st.warning("Pick at least one method.")
@@ -226,14 +234,15 @@ def sanity_view(page, model_name, inp, layers, target, result) -> None:
                           caption=steps[s] if s else "trained", width="stretch")
     final = table[table["step_index"] == len(steps) - 1].set_index("method")["spearman"]
     first = table[table["step_index"] == 1].set_index("method")["spearman"]
-    result.update(view="Sanity check", final=final.to_dict(), first=first.to_dict())
-    stubborn = [m for m in methods if first[m] > 0.9]
+    result.update(view="Sanity check", final=final.to_dict(), first=first.to_dict(),
+                  run=f"{describe_input(model_name, source, framing)}, {', '.join(methods)} at {layer}, seed {seed}")
+    stubborn = [m for m in methods if first[m] > content.BARELY_CHANGED]
     class_free = [m for m in stubborn if not compute.METHODS[m].class_specific]
     result["sentences"] = [
         "After randomizing everything: " + ", ".join(f"{m} {final[m]:.2f}" for m in methods) + " (rank correlation "
         "with the trained model's map).",
         f"After randomizing only the {steps[1]}: " + ", ".join(f"{m} {first[m]:.2f}" for m in methods) + ". "
-        + (f"{', '.join(stubborn)} barely changed (above 0.9): a map that survives the destruction of the layer "
+        + (f"{', '.join(stubborn)} barely changed (above {content.BARELY_CHANGED}): a map that survives the destruction of the layer "
            "that computes the class score says little about how the class was decided."
            if stubborn else "Every method reacted to the classifier's weights.")
         + (f" {', '.join(class_free)} does not use the class score at all." if class_free else ""),
@@ -244,8 +253,8 @@ def faithfulness_view(page, model_name, inp, layers, target, result) -> None:
     source, framing, x, rgb = inp
     controls, picture = st.columns([1, 2.4])
     with controls:
-        methods = _control(page, st.multiselect, "faith_methods", "Methods", list(compute.METHODS), max_selections=6)
-        metric = _control(page, st.radio, "faith_metric", "Metric", list(sanity_checks.FAITHFULNESS_METRICS),
+        methods = control(page, st.multiselect, "faith_methods", "Methods", list(compute.METHODS), max_selections=6)
+        metric = control(page, st.radio, "faith_metric", "Metric", list(sanity_checks.FAITHFULNESS_METRICS),
                           help="ROAD fills removed pixels by solving a linear system: about 1-3 s per method.")
         layer, seed = _layer_and_seed(page, layers)
     if not methods:
@@ -255,19 +264,30 @@ def faithfulness_view(page, model_name, inp, layers, target, result) -> None:
     scores, maps = faithfulness(model_name, source, framing, layers[layer], class_index, tuple(methods), metric,
                                 seed, page.value("channels"), x)
     with picture:
-        page.chart(charts.faithfulness_chart(scores, metric, height=page.chart_height(40 + 30 * len(scores))),
-                   sanity_checks.FAITHFULNESS_METRICS[metric] + ". Grey: a random map, the score to beat.")
-    ranked = scores.sort_values("score", ascending=False)
-    baseline = float(scores.set_index("method")["score"]["random map (baseline)"])
-    beaten = [m for m in methods if float(scores.set_index("method")["score"][m]) > baseline]
-    result.update(view="Faithfulness", scores=scores.set_index("method")["score"].to_dict(), baseline=baseline)
+        page.chart(charts.faithfulness_chart(scores, metric, sanity_checks.FAITHFULNESS_AXES[metric],
+                                             bar_height=page.chart_height(28)),
+                   "Score: " + sanity_checks.FAITHFULNESS_METRICS[metric] + ". Grey: a random map, the score to beat.")
+    by_method = scores.set_index("method")["score"]
+    baseline = float(by_method["random map (baseline)"])
+    scored = scores.dropna(subset=["score"]).sort_values("score", ascending=False)
+    unscored = [m for m in methods if np.isnan(by_method[m])]
+    clear = [m for m in methods if by_method[m] > baseline + content.CLEAR_MARGIN]
+    result.update(view="Faithfulness", scores=by_method.to_dict(), baseline=baseline,
+                  run=f"{describe_input(model_name, source, framing)}, {metric} at {layer}, seed {seed}")
     result["sentences"] = [
-        f"The model gives “{class_name(model_name, class_index)}” {scores['base_probability'].iloc[0]:.1%}. "
-        f"Best: {ranked['method'].iloc[0]} ({ranked['score'].iloc[0]:+.3f}); worst: {ranked['method'].iloc[-1]} "
-        f"({ranked['score'].iloc[-1]:+.3f}).",
-        f"{len(beaten)} of {len(methods)} methods beat the random map ({baseline:+.3f})"
-        + (": " + ", ".join(beaten) + "." if beaten else "."),
+        f"The model gives “{class_name(model_name, class_index)}” {scores['base_probability'].iloc[0]:.1%}."
+        + (f" Best: {scored['method'].iloc[0]} ({scored['score'].iloc[0]:+.3f}); worst: {scored['method'].iloc[-1]} "
+           f"({scored['score'].iloc[-1]:+.3f})." if len(scored) else ""),
+        f"{len(clear)} of {len(methods)} methods beat the random map ({baseline:+.3f}) by more than "
+        f"{content.CLEAR_MARGIN}" + (": " + ", ".join(clear) + "." if clear else "."),
     ]
-    if metric == "keep the map" and len(beaten) < len(methods):
+    geo = layer_geometry(model_name, layers[layer], tuple(x.shape[1:]))
+    for method in ("ScoreCAM", "AblationCAM"):
+        if method in methods:
+            scored_count = compute.scored_channels(method, geo.channels, max_channels(page.value("channels")))
+            result["sentences"].append(content.channels_sentence(method, scored_count, geo.channels))
+    if unscored:
+        result["sentences"].append(f"{', '.join(unscored)} could not be scored: a flat map ranks no pixels.")
+    if metric == "keep the map" and len(clear) < len(methods):
         result["sentences"].append("Multiplying by a map also dims the image: a smooth map that keeps much of it at "
                                    "mid strength can score well without pointing at anything. Compare with ROAD.")

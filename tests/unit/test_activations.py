@@ -112,6 +112,14 @@ def test_fast_fullgrad_matches_the_library():
         expected = cam(x.clone().requires_grad_(True), [ClassifierOutputTarget(2)])[0]
     ours = compute.class_activation_map(model, x, "3", "FullGrad", 2)
     np.testing.assert_allclose(ours, expected, atol=1e-5)
+    # eigen smoothing: the library's steps through the thin SVD; a principal component has no sign, so the
+    # two may be each other's negative (1 - map after the rescale)
+    x = torch.randn(1, 3, 32, 32)
+    with FullGrad(model, []) as cam:
+        expected = cam(x.clone().requires_grad_(True), [ClassifierOutputTarget(2)], eigen_smooth=True)[0]
+    ours = compute.class_activation_map(model, x, "3", "FullGrad", 2, eigen_smooth=True)
+    assert min(np.abs(ours - expected).max(), np.abs(ours - (1 - expected)).max()) < 1e-4
+    assert ours.std() > 0.1
 
 
 @pytest.mark.parametrize("method", compute.PLAIN_GRADIENT_METHODS)
@@ -283,10 +291,14 @@ def test_channel_statistics_by_hand():
 
 
 def test_silent_channels_and_curve():
-    channel_max = np.array([10.0, 0.2, 0.5, 3.0])
-    silent, absolute = layer_statistics.silent_channels(channel_max, 0.05)
+    # 4 channels on 1 input at 1 x 2 positions; channel 3 never goes above 0.1 but swings to -3: not silent
+    acts = torch.tensor([[[[10.0, 0.0]], [[0.2, -0.1]], [[-0.5, 0.3]], [[0.1, -3.0]]]])  # (1, 4, 1, 2)
+    peak = layer_statistics.channel_peak_magnitudes(acts)
+    np.testing.assert_allclose(peak, [10.0, 0.2, 0.5, 3.0])
+    silent, absolute = layer_statistics.silent_channels(peak, 0.05)
     assert silent.tolist() == [False, True, True, False] and absolute == pytest.approx(0.5)
-    curve = layer_statistics.silent_share_curve(channel_max, [0.0, 0.05, 0.5, 1.0])
+    assert (acts[0, silent].abs() <= absolute).all()  # silent: |activation| within the threshold everywhere
+    curve = layer_statistics.silent_share_curve(peak, [0.0, 0.05, 0.5, 1.0])
     assert curve["silent_share"].tolist() == [0.0, 0.5, 0.75, 1.0]
 
 
@@ -336,6 +348,9 @@ def test_marker_accuracy_table(net):
     images = np.zeros((4, 28, 28), np.uint8)
     table = shortcut_markers.marker_accuracy_table({"threes": Constant()}, images, np.array([3, 3, 1, 2]))
     assert table["accuracy"].tolist() == [0.5, 0.5, 0.5]
+    # it always says 3: the class marker is a 3's on two digits, the wrong marker (label + 1) on the 2
+    follows = table.set_index("markers")["follows_marker"]
+    assert np.isnan(follows["no marker"]) and follows["class marker"] == 0.5 and follows["wrong marker"] == 0.25
 
 
 def test_cascade_steps():
@@ -371,16 +386,29 @@ def test_randomize_changes_batchnorm():
     assert not torch.allclose(bn[0].weight, torch.ones(3))
 
 
-def test_faithfulness_scores(net):
-    maps = {"square": map_tools.box_mask((4, 4), (0, 0, 2, 2)).astype(np.float32),
-            "random": sanity_checks.random_map((4, 4), 0)}
-    scores = sanity_checks.faithfulness_scores(net, two_squares(), 0, maps, "keep the map")
-    assert list(scores["method"]) == ["square", "random"]
-    # keeping only the class-0 square keeps (and here raises) class 0's probability
-    assert scores.set_index("method")["score"]["square"] >= 0
+RAMP = np.linspace(0, 0.05, 16, dtype=np.float32).reshape(4, 4)  # breaks ties: ROAD ranks the pixels
+KNOWN_MAPS = {"for class 0": 0.9 * TOP_LEFT.astype(np.float32) + RAMP,  # the evidence for class 0
+              "against class 0": 0.9 * BOTTOM_RIGHT.astype(np.float32) + RAMP}  # the evidence for class 1
+
+
+def test_keep_the_map_raises_the_class_for_its_evidence_and_lowers_it_for_the_other(net):
+    scores = sanity_checks.faithfulness_scores(net, two_squares(), 0, KNOWN_MAPS, "keep the map")
+    assert list(scores["method"]) == list(KNOWN_MAPS)
+    by = scores.set_index("method")["score"]
+    assert by["for class 0"] > 0.15 and by["against class 0"] < -0.05  # measured +0.22 and -0.10
     with pytest.raises(ValueError):
-        sanity_checks.faithfulness_scores(net, two_squares(), 0, maps, "vibes")
+        sanity_checks.faithfulness_scores(net, two_squares(), 0, KNOWN_MAPS, "vibes")
     np.testing.assert_array_equal(sanity_checks.random_map((8, 8), 3), sanity_checks.random_map((8, 8), 3))
+
+
+def test_road_is_positive_for_the_class_evidence_and_negative_for_the_other(net):
+    """ROAD = P(least relevant removed) - P(most relevant removed): a map on the class's own square keeps
+    the class when its low pixels go and loses it when its high pixels go; the opposite map does the reverse."""
+    by = sanity_checks.faithfulness_scores(net, two_squares(), 0, KNOWN_MAPS, "ROAD", seed=0).set_index(
+        "method")["score"]
+    assert by["for class 0"] > 0.05 and by["against class 0"] < -0.3  # measured +0.09 and -0.49
+    flat = sanity_checks.faithfulness_scores(net, two_squares(), 0, {"flat": np.zeros((4, 4), np.float32)}, "ROAD")
+    assert np.isnan(flat["score"].item())  # a flat map ranks no pixels: the page says it could not be scored
 
 
 def test_torchcam_maps_and_agreement(net):
@@ -413,7 +441,7 @@ def test_do_it_yourself_script_runs(tmp_path, monkeypatch, capsys):
     assert saved.size == (224, 224) and saved.mode == "RGB"
 
 
-@pytest.mark.parametrize("method", ["GradCAM", "GradCAM++", "LayerCAM", "EigenCAM", "HiResCAM"])
+@pytest.mark.parametrize("method", [m for m in compute.PER_LAYER_METHODS if m in compute.METHODS])  # not Random
 def test_one_pass_for_many_layers_equals_one_layer_at_a_time(method):
     torch.manual_seed(0)
     model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 6, 3, padding=1), nn.ReLU(),
@@ -421,5 +449,5 @@ def test_one_pass_for_many_layers_equals_one_layer_at_a_time(method):
     x = torch.randn(1, 3, 8, 8)
     together = compute.class_activation_maps(model, x, ["3", "1"], method, 2)  # out of order on purpose
     apart = np.stack([compute.class_activation_map(model, x, p, method, 2) for p in ["3", "1"]])
-    np.testing.assert_allclose(together, apart, atol=1e-4)  # the single-layer path rescales once more
+    np.testing.assert_allclose(together, apart, atol=1e-6)  # both end with the library's rescale to [0, 1]
     assert zoo.count_hooks(model) == 0
