@@ -1,0 +1,85 @@
+"""Benchmark figures for the embeddings lesson (compute only; the lead's benchmark adds the browser).
+
+Rows: the default view drawn from the shipped file (projection, trust numbers, tooltip images and
+the Altair spec); a parameter change on scikit-learn's 1,797 digits for t-SNE and UMAP once warm
+(the issue's budget: 3 s each; DESIGN.md measured t-SNE at 6 s there); UMAP on all 5,000 MNIST
+digits' penultimate features (budget 15 s); the trust numbers on 1,000 points; and the digits CNN's
+feature pass over 5,000 digits as a "<kernel> flops" + "<kernel> seconds" pair (the benchmark turns it
+into achieved FLOP/s as a share of the matmul rate it measures in the same run).
+"""
+from __future__ import annotations
+
+import time
+
+
+def _row(name, value, unit, budget=None, better="lower"):
+    return {"name": name, "value": float(value), "unit": unit, "budget": budget, "better": better}
+
+
+def _seconds(job) -> float:
+    start = time.perf_counter()
+    job()
+    return time.perf_counter() - start
+
+
+def compute_figures() -> list[dict]:
+    import numpy as np
+
+    from data import load_sklearn_digits
+    from lessons.embeddings import charts, compute, points, precompute, projection, store, thumbnails, trust
+
+    rows = []
+
+    def default_view():
+        store._shipped.cache_clear()
+        result = store.shipped(precompute.default_projection_key())
+        frame = charts.frame(result, images=thumbnails.digit_urls(result["digit_index"]))
+        charts.scatter_2d(frame, 460).to_dict()
+
+    thumbnails.digit_urls([0])  # encoded once per process (the page does the same)
+    rows.append(_row("default view from the shipped file (1,000 digits, UMAP, trust numbers, tooltip images)",
+                     _seconds(default_view), "s", 1.0))
+    compute.warm_up()  # numba's compilation or cache load, as the lesson's warm-up does in the background
+    images, _ = load_sklearn_digits(normalize=True)
+    x = images.reshape(len(images), -1)  # (1797, 64)
+    rows.append(_row("t-SNE parameter change, 1,797 digits (perplexity 50, warm)",
+                     _seconds(lambda: projection.tsne(x, 2, 50.0, "auto", 1000, 1)), "s", 3.0))
+    rows.append(_row("UMAP parameter change, 1,797 digits (30 neighbours, warm)",
+                     _seconds(lambda: projection.umap(x, 2, 30, 0.1, "euclidean", 1)), "s", 3.0))
+    features = points.digits("penultimate", "trained", 5000).features
+    rows.append(_row("UMAP on 5,000 MNIST digits (penultimate features)",
+                     _seconds(lambda: projection.umap(features, 2, 15, 0.1, "euclidean", 0)), "s", 15.0))
+    coords = features[:, :2].copy()
+    labels = np.zeros(len(features))
+    rows.append(_row("trust numbers (trustworthiness, neighbours kept, 2 k-NN votes) on 1,000 points",
+                     _seconds(lambda: trust.trust_numbers(features, coords, labels)), "s", 1.0))
+    rows += _feature_pair()
+    return rows
+
+
+def _feature_pair() -> list[dict]:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from lessons.embeddings import points
+    from models import zoo
+
+    images, _ = points._mnist()
+    chosen = images[points.digit_subset(5000)]
+    with zoo.borrow("digits_cnn") as model:
+        with FlopCounterMode(display=False) as counter:
+            points.cnn_features(model, chosen, "penultimate")
+        seconds = _seconds(lambda: points.cnn_features(model, chosen, "penultimate"))
+    name = "digits CNN penultimate features (5,000 digits, batches of 500)"
+    return [_row(f"{name} flops", counter.get_total_flops(), "flop"), _row(f"{name} seconds", seconds, "s")]
+
+
+if __name__ == "__main__":
+    from lessons import process_settings
+
+    process_settings.apply()
+    for row in compute_figures():
+        print(row)
+
+# The control the benchmark changes in the browser (tests/benchmark): trained <-> untrained network on the
+# default view (the untrained one is computed live once, then cached).
+MAIN_CONTROL = {"kind": "select", "label": "Network", "choices": [1, 0]}

@@ -1,0 +1,175 @@
+"""Each view's computation as one function of plain values -> a dict of numpy arrays, and the key
+that names it. precompute.py runs them for the defaults and ships the arrays (store.py); the page
+draws a shipped result when there is one and calls these live otherwise. No streamlit.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+import numpy as np
+
+from lessons.embeddings import points as P
+from lessons.embeddings import projection, trust
+from lessons.embeddings.settings import LAYERS, MULTIPLE_NEIGHBOURS, MULTIPLE_PERPLEXITIES, NETWORKS, NEIGHBOUR_COUNTS
+
+MAX_NEIGHBOURS = max(NEIGHBOUR_COUNTS)
+
+
+# --------------------------------------------------------------------------- names of computations
+
+
+def data_params(values: Mapping) -> dict:
+    """The plain values that choose the points (the rest of `values` is ignored)."""
+    source = values["source"]
+    if source == "digits":
+        return {"source": "digits", "layer": values["layer"], "network": values["network"],
+                "points": int(values["points"])}
+    if source in ("words", "sentences"):
+        return {"source": source, "typed": tuple(values.get("typed_items", ()))}
+    return {"source": "photos", "uploads": tuple(values.get("upload_keys", ()))}
+
+
+def method_params(values: Mapping) -> dict:
+    """The plain values that choose the projection (only those the method reads)."""
+    method = values["method"]
+    out = {"method": method, "dims": int(values["dims"])}
+    if method == "t-SNE":
+        lr = values["learning_rate"]
+        out |= {"perplexity": float(values["perplexity"]), "learning_rate": lr if lr == "auto" else float(lr),
+                "iterations": int(values["iterations"]), "seed": int(values["seed"])}
+    elif method == "UMAP":
+        out |= {"neighbours": int(values["neighbours"]), "min_dist": float(values["min_dist"]),
+                "umap_metric": values["umap_metric"], "seed": int(values["seed"])}
+    return out
+
+
+def result_key(kind: str, params: Mapping) -> str:
+    """A canonical name: "projection|dims=2|layer=penultimate|...". """
+    return "|".join([kind] + [f"{k}={params[k]!r}" for k in sorted(params)])
+
+
+def n_points(data: Mapping) -> int:
+    """How many points a data choice gives, without computing them (bundled items + typed or uploads)."""
+    if data["source"] == "digits":
+        return int(data["points"])
+    if data["source"] in ("words", "sentences"):
+        return len(P.bundled_items(data["source"])[0]) + len(data["typed"])
+    return 12 * (7 + len(data["uploads"]))
+
+
+# --------------------------------------------------------------------------- the points
+
+
+def load_points(data: Mapping, uploads: tuple[tuple[str, bytes], ...] = ()) -> P.Points:
+    if data["source"] == "digits":
+        return P.digits(data["layer"], data["network"], data["points"])
+    if data["source"] in ("words", "sentences"):
+        return P.texts(data["source"], tuple(data["typed"]))
+    return P.photos(uploads)
+
+
+def _described(points: P.Points) -> dict[str, np.ndarray]:
+    out = {"labels": points.labels, "names": points.names, "dims_original": np.int64(points.features.shape[1])}
+    if points.digit_index is not None:
+        out["digit_index"] = points.digit_index
+    return out
+
+
+# --------------------------------------------------------------------------- the views' results
+
+
+def projection_result(data: Mapping, method: Mapping, uploads=(), on_progress=None) -> dict[str, np.ndarray]:
+    """Coordinates, labels, names, PCA's explained variance and the trust numbers of one projection."""
+    projection.check(method["method"], n_points(data), method["dims"], method.get("perplexity", 30.0),
+                     method.get("neighbours", 15))
+    pts = load_points(data, uploads)
+    fitted = projection.project(pts.features, method["method"], method["dims"], on_progress=on_progress,
+                                **{k: v for k, v in method.items() if k not in ("method", "dims", "umap_metric")},
+                                **({"metric": method["umap_metric"]} if "umap_metric" in method else {}))
+    numbers = trust.trust_numbers(pts.features, fitted.coords, pts.labels)
+    return {"coords": fitted.coords, "explained": fitted.explained, **_described(pts),
+            **{f"trust_{k}": np.float64(v) for k, v in numbers.items()}}
+
+
+def neighbours_result(data: Mapping, uploads=()) -> dict[str, np.ndarray]:
+    """Every point's MAX_NEIGHBOURS nearest neighbours in the original space, for both distances."""
+    pts = load_points(data, uploads)
+    out = _described(pts)
+    for distance in ("cosine", "euclidean"):
+        rows = [trust.query_neighbours(pts.features, pts.features[i], MAX_NEIGHBOURS, distance, exclude=i)
+                for i in range(len(pts.features))]
+        out[f"{distance}_index"] = np.stack([r[0] for r in rows]).astype(np.int32)  # (N, K)
+        out[f"{distance}_distance"] = np.stack([r[1] for r in rows]).astype(np.float32)  # (N, K)
+    return out
+
+
+def multiple_values(over: str) -> tuple:
+    return MULTIPLE_PERPLEXITIES if over == "t-SNE perplexity" else MULTIPLE_NEIGHBOURS
+
+
+def multiples_stream(data: Mapping, over: str, seed: int, uploads=()) -> Iterator[tuple[int, dict]]:
+    """The same points projected with each perplexity (t-SNE) or number of neighbours (UMAP), in 2D:
+    yields (position, result) as each panel is done."""
+    for i, value in enumerate(multiple_values(over)):
+        if over == "t-SNE perplexity":
+            method = {"method": "t-SNE", "dims": 2, "perplexity": float(value), "learning_rate": "auto",
+                      "iterations": 1000, "seed": seed}
+        else:
+            method = {"method": "UMAP", "dims": 2, "neighbours": int(value), "min_dist": 0.1,
+                      "umap_metric": "euclidean", "seed": seed}
+        yield i, projection_result(data, method, uploads)
+
+
+def multiples_result(data: Mapping, over: str, seed: int, uploads=()) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    for i, one in multiples_stream(data, over, seed, uploads):
+        out |= {f"{i}/{k}": v for k, v in one.items()}
+    return out
+
+
+def layers_stream(method: str, points: int, seed: int) -> Iterator[tuple[str, str, dict]]:
+    """Every digit representation (raw pixels, block 1, block 2, penultimate) of the trained and the
+    untrained CNN, projected to 2D: yields (network, layer, result) as each panel is done."""
+    params = {"method": method, "dims": 2}
+    if method == "t-SNE":
+        params |= {"perplexity": 30.0, "learning_rate": "auto", "iterations": 1000, "seed": seed}
+    elif method == "UMAP":
+        params |= {"neighbours": 15, "min_dist": 0.1, "umap_metric": "euclidean", "seed": seed}
+    pixels = None
+    for network in NETWORKS:
+        for layer in LAYERS:
+            if layer == "pixels" and pixels is not None:
+                yield network, layer, pixels  # raw pixels do not depend on the network
+                continue
+            data = {"source": "digits", "layer": layer, "network": network, "points": points}
+            result = projection_result(data, params)
+            if layer == "pixels":
+                pixels = result
+            yield network, layer, result
+
+
+def layers_result(method: str, points: int, seed: int) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    for network, layer, one in layers_stream(method, points, seed):
+        out |= {f"{network}.{layer}/{k}": v for k, v in one.items() if k not in ("names",)}
+    return out
+
+
+def split(result: Mapping[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
+    """{"0/coords": ...} -> {"0": {"coords": ...}}: the panels of a multiples or layers result."""
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for name, value in result.items():
+        panel, _, field = name.partition("/")
+        out.setdefault(panel, {})[field] = value
+    return out
+
+
+def warm_up() -> None:
+    """One tiny UMAP fit: numba compiles (or loads from its on-disk cache) umap's functions now, in
+    the background warm-up, not when a student first asks for UMAP. Also imports scikit-learn's
+    t-SNE and trustworthiness."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 8)).astype(np.float32)
+    projection.umap(x, 2, 5, 0.1, "euclidean", 0)
+    projection.tsne(x, 2, 5.0, "auto", 250, 0)
+    trust.trustworthiness(x, x[:, :2], 5)

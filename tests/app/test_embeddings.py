@@ -1,0 +1,138 @@
+"""The embeddings lesson in AppTest: the first render draws the shipped projection without torch or
+umap, every view and source renders, bad input gets its message, typed HTML stays text, controls go
+into the share link, "Try this" names the run it judged, presenter mode and Reset work, one failing
+view shows its own message."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from lessons.embeddings.settings import DEFAULTS, VIEWS
+from tests.app.lesson import open_lesson
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def texts(at) -> str:
+    parts = [m.value for m in at.markdown] + [s.value for s in at.success] + [w.value for w in at.warning]
+    return "\n".join(parts + [i.value for i in at.info] + [e.value for e in at.error] + [c.value for c in at.caption])
+
+
+def charts(at) -> list:
+    return list(at.get("vega_lite_chart")) + list(at.get("arrow_vega_lite_chart")) + list(at.get("plotly_chart"))
+
+
+def test_the_first_render_draws_the_shipped_projection_without_torch_or_umap():
+    code = textwrap.dedent("""
+        import json, sys
+        from streamlit.testing.v1 import AppTest
+        from lessons import warmup
+        warmup.start = lambda slug: None  # no background warm-up: only what the render itself imports
+        at = AppTest.from_string("from lessons.registry import get; get('embeddings').render()", default_timeout=120)
+        at.run()
+        print(json.dumps({"heavy": [m for m in ("torch", "umap", "numba", "sklearn") if m in sys.modules],
+                          "exception": [str(e.value) for e in at.exception],
+                          "charts": len(at.get("arrow_vega_lite_chart")) + len(at.get("vega_lite_chart")),
+                          "text": "\\n".join(m.value for m in at.markdown)}))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr[-3000:]
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["exception"] == [] and report["heavy"] == [] and report["charts"] >= 1
+    assert "the shipped projection" in report["text"] and "Trustworthiness" in report["text"]
+
+
+def test_every_view_renders_its_shipped_result():
+    for view in VIEWS:
+        at = open_lesson("embeddings", query={"embeddings.view": view})
+        assert charts(at), view
+        assert not at.error, (view, [e.value for e in at.error])
+        assert "the shipped" in texts(at), view
+
+
+def test_every_source_has_a_shipped_projection_and_the_neighbours_view():
+    for source in ("words", "sentences", "photos"):
+        at = open_lesson("embeddings", state={"source": source})
+        assert charts(at) and not at.error and "the shipped projection" in texts(at), source
+        at = open_lesson("embeddings", state={"source": source, "view": "Neighbours"})
+        assert at.dataframe and "the shipped neighbour lists" in texts(at), source
+
+
+def test_the_default_digits_carry_their_image_in_the_tooltip_and_the_csv_downloads():
+    at = open_lesson("embeddings")
+    spec = next(c.proto.spec for c in at.get("arrow_vega_lite_chart"))
+    assert '"image"' in spec
+    assert at.get("download_button")
+
+
+def test_the_3d_view_is_plotly_and_comes_from_the_shipped_file():
+    at = open_lesson("embeddings", query={"embeddings.dims": "3", "embeddings.method": "PCA"})
+    assert at.get("plotly_chart") and "the shipped projection" in texts(at)
+    assert "explain" in texts(at)
+
+
+def test_too_many_points_and_a_too_large_perplexity_are_refused_with_a_message():
+    at = open_lesson("embeddings", state={"method": "t-SNE", "points": 5000})
+    assert any("at most 2,000 points" in w.value for w in at.warning) and not at.exception
+    at = open_lesson("embeddings", state={"source": "photos", "method": "t-SNE", "perplexity": 100})
+    assert any("perplexity (100) must be smaller than the number of points (84)" in w.value for w in at.warning)
+
+
+def test_ten_thousand_typed_characters_are_refused_and_the_shipped_picture_stays():
+    at = open_lesson("embeddings", state={"source": "words", "typed": "x" * 10_000})
+    assert any("10,000 characters" in w.value for w in at.warning)
+    assert "the shipped projection" in texts(at)
+
+
+def test_typed_html_is_embedded_and_shown_as_text():
+    at = open_lesson("embeddings", state={"source": "words", "typed": "<b>bold</b>, kitten, kitten, ",
+                                          "method": "PCA", "view": "Neighbours"}, timeout=600)
+    assert not at.error, [e.value for e in at.error]
+    item = at.selectbox(key="embeddings.item")
+    assert "<b>bold</b> (typed by you)" in item.options  # typed items come first in the list
+    assert "your live neighbour lists" in texts(at)
+    assert any("1 repeated item" in w.value for w in at.warning)  # the second "kitten"
+    item.set_value(241).run()  # 240 bundled words, then "<b>bold</b>", then "kitten"
+    assert "nearest neighbours of \u201ckitten\u201d" in texts(at)
+    table = at.dataframe[0].value
+    assert "cat" in list(table["neighbour"])[:5]
+
+
+def test_a_control_goes_into_the_share_link_and_pca_is_shipped():
+    at = open_lesson("embeddings", query={"embeddings.method": "PCA"})
+    assert at.session_state["embeddings.method"] == "PCA"
+    assert "principal components explain" in texts(at) and "the shipped projection" in texts(at)
+
+
+def test_try_this_names_the_run_it_judged():
+    at = open_lesson("embeddings")
+    at.radio(key="embeddings._predict.depth").set_value("At the penultimate layer").run()
+    at.button(key="embeddings._setup.depth").click().run()
+    body = texts(at)
+    assert at.session_state["embeddings.view"] == "Layers"
+    assert "Checked on the shipped layer projections" in body
+    assert "The expected effect appeared on this run" in body
+
+
+def test_presenter_mode_and_reset():
+    at = open_lesson("embeddings", session={"presenter": True})
+    assert charts(at) and "Check yourself" not in at.subheader.values
+    at = open_lesson("embeddings", state={"view": "Layers", "layers_method": "PCA"})
+    at.button(key="embeddings._reset_button").click().run()
+    assert at.session_state["embeddings.view"] == DEFAULTS["view"]
+    assert at.session_state["embeddings.layers_method"] == DEFAULTS["layers_method"]
+
+
+def test_a_failing_view_shows_its_own_message(monkeypatch):
+    from lessons.embeddings import views
+
+    def broken(page, result):
+        raise RuntimeError("projection exploded")
+
+    monkeypatch.setitem(views.VIEW_FUNCTIONS, "Layers", broken)
+    at = open_lesson("embeddings", state={"view": "Layers"})
+    assert any("Could not draw the layers view" in e.value and "projection exploded" in e.value for e in at.error)
+    assert "Check yourself" in at.subheader.values

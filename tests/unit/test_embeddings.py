@@ -1,0 +1,209 @@
+"""Embeddings lesson, compute side: typed-text checks, refusals, the trust numbers on hand-checkable
+points, the shared models untouched, the shipped results against the code, the CSV, the DIY script."""
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lessons.embeddings import compute, helpers, points, precompute, projection, store, trust
+from lessons.embeddings import settings as S
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def state_hash(model) -> str:
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().numpy().tobytes())
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- typed text
+
+
+def test_typed_text_drops_empties_and_duplicates_and_keeps_html_as_text():
+    items, notes = points.parse_typed("  ,apple,\n<b>bold</b>, Zebra,zebra,,", ["apple", "dog"])
+    assert items == ["<b>bold</b>", "Zebra"]  # "apple" is bundled; "zebra" repeats "Zebra" ignoring case
+    assert any("2 repeated items" in n for n in notes)
+    assert points.parse_typed("", ["dog"]) == ([], [])
+    assert points.parse_typed(" ,\n ,", ["dog"]) == ([], [])
+
+
+def test_typed_text_refuses_ten_thousand_characters_and_too_many_items():
+    with pytest.raises(points.TypedTextError, match="10,000 characters"):
+        points.parse_typed("a" * 10_000)
+    with pytest.raises(points.TypedTextError, match="at most 20"):
+        points.parse_typed(",".join(f"w{i}" for i in range(21)))
+
+
+def test_a_long_item_is_cut_and_control_characters_are_removed():
+    items, notes = points.parse_typed("x" * 500 + ",tab\x07bell")
+    assert items == ["x" * S.MAX_ITEM_CHARS, "tabbell"]
+    assert any("cut" in n for n in notes)
+
+
+def test_unknown_scripts_are_flagged_and_embedded():
+    pts = points.texts("words", ("\U00013000\U00013001", "kitten"))  # Egyptian hieroglyphs: no wordpiece
+    assert pts.unknown == ("\U00013000\U00013001",)
+    assert pts.features.shape == (242, 384) and np.all(np.isfinite(pts.features))
+    assert list(pts.labels[-2:]) == [points.TYPED_LABEL] * 2
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+def test_more_points_than_the_bound_and_a_too_large_perplexity_are_refused():
+    with pytest.raises(projection.ProjectionRefused, match="at most 2,000 points"):
+        projection.check("t-SNE", 5000, 2)
+    with pytest.raises(projection.ProjectionRefused, match="perplexity"):
+        projection.check("t-SNE", 84, 2, perplexity=100)
+    with pytest.raises(projection.ProjectionRefused, match="neighbours"):
+        projection.check("UMAP", 84, 2, neighbours=100)
+    projection.check("UMAP", 5000, 3)  # within the bounds: no refusal
+    data = {"source": "photos", "uploads": ()}
+    with pytest.raises(projection.ProjectionRefused):  # refused before any model runs
+        compute.projection_result(data, {"method": "t-SNE", "dims": 2, "perplexity": 100.0, "learning_rate": "auto",
+                                         "iterations": 250, "seed": 0})
+
+
+# --------------------------------------------------------------------------- trust numbers by hand
+
+
+def test_neighbours_kept_and_knn_accuracy_on_points_checkable_by_hand():
+    x = np.array([[0, 0], [1, 0], [10, 0], [11, 0]], np.float32)
+    assert trust.neighbours_kept(x, x, 1) == 1.0
+    swapped = np.array([[0, 0], [10, 0], [1, 0], [11, 0]], np.float32)  # points 1 and 2 change places
+    # nearest in x: 0->1, 1->0, 2->3, 3->2; in swapped: 0->2, 1->3, 2->0, 3->1: none kept
+    assert trust.neighbours_kept(x, swapped, 1) == 0.0
+    assert trust.knn_accuracy(x, np.array(["a", "a", "b", "b"]), 1) == 1.0
+    assert trust.knn_accuracy(swapped, np.array(["a", "a", "b", "b"]), 1) == 0.0
+
+
+def test_query_neighbours_with_both_distances():
+    x = np.array([[1, 0], [0, 2], [3, 0.1], [-1, 0]], np.float32)
+    index, dist = trust.query_neighbours(x, x[0], 2, "cosine", exclude=0)
+    assert list(index) == [2, 1] and dist[1] == pytest.approx(1.0)
+    index, dist = trust.query_neighbours(x, x[0], 2, "euclidean", exclude=0)
+    assert list(index) == [3, 2] and dist[0] == pytest.approx(2.0)  # 2 < sqrt(4.01) < sqrt(5)
+
+
+def test_trust_numbers_use_a_seeded_sample_above_the_bound():
+    assert list(trust.sample(5)) == [0, 1, 2, 3, 4]
+    chosen = trust.sample(5000)
+    assert len(chosen) == S.TRUST_POINTS and np.array_equal(chosen, trust.sample(5000))
+
+
+# --------------------------------------------------------------------------- the points and the shared models
+
+
+def test_digit_features_leave_the_shared_cnn_untouched_and_have_the_stated_sizes():
+    from models import zoo
+
+    model, _ = zoo.load("digits_cnn")
+    before, hooks = state_hash(model), zoo.count_hooks(model)
+    sizes = {layer: points.digits(layer, "trained", 500).features.shape for layer in S.LAYERS}
+    assert zoo.count_hooks(model) == hooks and state_hash(model) == before
+    assert sizes == {"pixels": (500, 784), "block1": (500, 784), "block2": (500, 1568), "penultimate": (500, 64)}
+
+
+def test_the_untrained_network_is_seeded_private_and_different():
+    from models import zoo
+
+    a, b = points.untrained_cnn(), points.untrained_cnn()
+    model, _ = zoo.load("digits_cnn")
+    assert state_hash(a) == state_hash(b) != state_hash(model)
+    assert a is not model
+
+
+def test_text_and_photo_features_leave_their_models_untouched():
+    from models import zoo
+
+    models = {name: zoo.load(name)[0] for name in ("minilm", "efficientnet_lite0")}
+    before = {n: (state_hash(m), zoo.count_hooks(m)) for n, m in models.items()}
+    points.texts("sentences", ("a new sentence",))
+    photos = points.photos()
+    assert before == {n: (state_hash(m), zoo.count_hooks(m)) for n, m in models.items()}
+    assert photos.features.shape == (84, 1280) and len(set(photos.labels)) == 7
+
+
+def test_an_upload_adds_twelve_crops_and_a_bad_upload_is_refused():
+    import io
+
+    from PIL import Image
+
+    from data.uploads import UploadError
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(buffer, format="PNG")
+    pts = points.photos((("red.png", buffer.getvalue()),))
+    assert pts.features.shape == (96, 1280) and list(pts.labels[-12:]) == [f"{points.UPLOAD_LABEL} 1"] * 12
+    with pytest.raises(UploadError):
+        points.photos((("notes.txt", b"not an image"),))
+
+
+# --------------------------------------------------------------------------- shipped results
+
+
+def test_the_shipped_default_view_equals_what_the_code_computes_now():
+    key = precompute.default_projection_key()
+    shipped = store.shipped(key)
+    assert shipped is not None, "run python -m lessons.embeddings.precompute"
+    fresh = precompute.default_jobs()[key][0](*precompute.default_jobs()[key][1:])
+    assert set(fresh) == set(shipped)
+    np.testing.assert_allclose(fresh["coords"], shipped["coords"], atol=1e-3)
+    for field in fresh:
+        if field.startswith("trust_"):
+            assert float(fresh[field]) == pytest.approx(float(shipped[field]), abs=1e-9), field
+    assert list(fresh["names"]) == list(shipped["names"])
+
+
+@pytest.mark.parametrize("kind", ["PCA", "neighbours"])
+def test_other_shipped_results_equal_the_code(kind):
+    jobs = precompute.default_jobs()
+    keys = [k for k in jobs if (kind == "neighbours" and k.startswith("neighbours|source='digits'"))
+            or (kind == "PCA" and "method='PCA'" in k)]
+    assert keys
+    for key in keys:
+        job, *args = jobs[key]
+        fresh, shipped = job(*args), store.shipped(key)
+        assert set(fresh) == set(shipped), key
+        for field, value in fresh.items():
+            if np.asarray(value).dtype.kind in "fi":
+                np.testing.assert_allclose(np.asarray(value, np.float64), shipped[field].astype(np.float64),
+                                           atol=1e-5, err_msg=f"{key} {field}")
+
+
+def test_every_default_job_is_shipped_and_the_file_is_small():
+    assert set(precompute.default_jobs()) == set(store.shipped_keys())
+    assert store.SHIPPED_FILE.stat().st_size < 3 * 2**20
+
+
+# --------------------------------------------------------------------------- page helpers
+
+
+def test_the_csv_has_every_point_and_defuses_formulas():
+    result = {"coords": np.array([[0.5, 1.5], [2.0, -1.0]], np.float32), "labels": np.array(["typed by you", "1"]),
+              "names": np.array(["=HYPERLINK(\"x\")", "digit 1"]), "digit_index": np.array([7, 9])}
+    text = helpers.csv_bytes(result).decode()
+    lines = text.strip().splitlines()
+    assert lines[0] == "name,label,x,y,mnist5k_index" and len(lines) == 3
+    assert lines[1].startswith("\"'=HYPERLINK") and lines[2] == "digit 1,1,2.0,-1.0,9"
+
+
+def test_the_bounded_live_cache_forgets_the_oldest():
+    cache = helpers._Results(2)
+    for key in "abc":
+        cache.put(key, key)
+    assert cache.get("a") is None and cache.get("c") == "c"
+
+
+def test_the_do_it_yourself_script_runs(tmp_path):
+    out = subprocess.run([sys.executable, str(ROOT / "lessons" / "embeddings" / "diy.py")], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert (tmp_path / "embeddings_diy.png").stat().st_size > 10_000
+    assert "10-NN accuracy in the original 64 dimensions" in out.stdout
