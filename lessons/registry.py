@@ -40,12 +40,16 @@ class Lesson:
         return f"lessons.{self.slug}.page"
 
     def render(self) -> None:
-        """Start the lesson's warm-up, wait for it unless the first render is light, draw the page."""
+        """Draw the page with its warm-up: a light page first draws, then starts warming; any other
+        page starts warming and waits for its own steps (never another lesson's) before drawing."""
         from lessons import warmup
 
+        if self.light_first_render:  # draw first, then warm: the imports do not slow this first run
+            importlib.import_module(self.page_module).render()
+            warmup.start(self.slug)
+            return
         warmup.start(self.slug)
-        if not self.light_first_render:
-            warmup.wait(self.slug)
+        warmup.wait(self.slug)
         importlib.import_module(self.page_module).render()
 
 
@@ -96,9 +100,13 @@ COURSE: tuple[Lesson, ...] = (
            warm=("numpy", "pandas", "altair", "plotly", "torch", "tokenizers", "models.zoo", "model:minilm",
                  "model:digits_vit", "lessons.attention.compute:warm_up"),
            light_first_render=True),
-    Lesson("embeddings", "Embeddings", ":material/scatter_plot:", ("after",),
-           "Hidden representations projected with PCA, t-SNE and UMAP: which inputs the model groups together.",
-           ("transformer", "cnn", "mlp"), ("compare",)),
+    Lesson("embeddings", "Embeddings", ":material/scatter_plot:", ("after", "inference"),
+           "Hidden representations projected with PCA, t-SNE and UMAP, with how far to trust each picture.",
+           ("transformer", "cnn", "mlp"), ("compare",), ready=True,
+           warm=("numpy", "pandas", "altair", "plotly", "torch", "models.zoo", "data", "model:digits_cnn",
+                 "model:minilm", "model:efficientnet_lite0", "sklearn.decomposition", "sklearn.manifold", "umap",
+                 "lessons.embeddings.compute:warm_up"),
+           light_first_render=True),
 )
 
 # The order in which a student working alone should take the lessons.

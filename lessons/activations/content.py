@@ -203,3 +203,14 @@ READING = [
                "the methods and metrics used on this page, with a tutorial book"),
     ui.Reading("TorchCam", "https://github.com/frgfm/torch-cam", "SmoothGradCAM++ and overlay_mask"),
 ]
+
+
+# pytorch-grad-cam's aug_smooth (BaseCAM's default ttach transforms): the image and its mirror, each
+# with the *normalised* input multiplied by these factors. Multiplying (pixel - mean) / std scales
+# every pixel's distance from the normalisation mean: a contrast change around the mean (mid-grey
+# for EfficientNet-Lite0, the MNIST mean ink level for the digits), not a brightness change.
+AUG_SMOOTH_FACTORS = (0.9, 1.0, 1.1)
+AUG_SMOOTH_HELP = ("Average the map over 6 copies of the image: as it is and mirrored left to right, each at "
+                   "90 %, 100 % and 110 % contrast (the normalised pixel values multiplied by 0.9, 1 and 1.1, "
+                   "which stretches or shrinks every pixel's distance from the normalisation mean; as "
+                   "pytorch-grad-cam's aug_smooth does).")

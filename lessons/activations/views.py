@@ -14,6 +14,7 @@ from contextlib import nullcontext
 
 from lessons import ui
 from lessons.activations import charts, compute, content, map_tools, torchcam_compare
+from lessons.activations.content import AUG_SMOOTH_HELP
 from lessons.activations.controls import (CHANNEL_CHOICES, COLORMAPS, DEFAULTS, SLOW_SECONDS, class_name, control,
                                           describe_input, layer_geometry, max_channels, predictions, progress_bar,
                                           resolve_class, show_image)
@@ -72,7 +73,7 @@ def heatmap_view(page, model_name, inp, layers, target, result) -> None:
         opacity = control(page, st.slider, "opacity", "Heatmap opacity", 0.0, 1.0, step=0.05)
         colormap = control(page, st.selectbox, "colormap", "Colormap", COLORMAPS)
         aug = control(page, st.toggle, "aug_smooth", "Augmentation smoothing (6 passes)",
-                       help="Average the map over flipped and brightened copies of the image.")
+                       help=AUG_SMOOTH_HELP)
         eigen = control(page, st.toggle, "eigen_smooth", "Eigen smoothing (first principal component)")
         channels = control(page, st.select_slider, "channels", "Channels scored (ScoreCAM, AblationCAM)",
                            CHANNEL_CHOICES, disabled=method not in ("ScoreCAM", "AblationCAM"),

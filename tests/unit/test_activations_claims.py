@@ -401,3 +401,25 @@ def test_ablationcam_weights_only_the_ablated_channels():
     assert "ablated only 64 of the layer's 1280 channels (the 32 that overlap its EigenCAM mask most and the 32 " \
            "that overlap it least); the other 1216 get weight 0" in content.channels_sentence("AblationCAM", 64, 1280)
     assert compute.scored_channels("AblationCAM", 16, 64) == 16  # the digits CNN's 16 channels: all of them
+
+
+
+def test_augmentation_smoothing_changes_contrast_around_the_mean_not_brightness():
+    """The help text: 6 copies, mirrored or not, the normalised input times 0.9, 1 and 1.1."""
+    import pytorch_grad_cam as pgc
+    import ttach as tta
+
+    from lessons.activations.content import AUG_SMOOTH_FACTORS, AUG_SMOOTH_HELP
+
+    cam = pgc.GradCAM(torch.nn.Sequential(torch.nn.Conv2d(3, 2, 1)), target_layers=[])
+    kinds = [type(t).__name__ for t in cam.tta_transforms.aug_transforms]
+    assert kinds == ["HorizontalFlip", "Multiply"]
+    assert tuple(cam.tta_transforms.aug_transforms[1].params) == AUG_SMOOTH_FACTORS
+    assert len(cam.tta_transforms) == 6 and "6 copies" in AUG_SMOOTH_HELP
+    # in pixel space (EfficientNet: mean = std = 0.5), x1.1 of the normalised input keeps mid-grey and
+    # moves every other pixel 10 % further from it: contrast, while brightness would shift them all
+    pixels = torch.tensor([0.1, 0.5, 0.9])
+    normalised = (pixels - 0.5) / 0.5
+    back = tta.Multiply(factors=[1.1]).apply_aug_image(normalised, factor=1.1) * 0.5 + 0.5
+    torch.testing.assert_close(back, torch.tensor([0.06, 0.5, 0.94]))
+    assert "contrast" in AUG_SMOOTH_HELP and "bright" not in AUG_SMOOTH_HELP
