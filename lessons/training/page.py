@@ -111,6 +111,7 @@ def draw_curves(page: ui.LessonPage, slot, run: compute.Run, view: dict, caption
 
 def train_live(page: ui.LessonPage, spec: compute.RunSpec, runs: list, slots: dict, view: dict) -> compute.Run:
     """Train `spec`, redrawing the chart and the progress bar at most 4 times a second."""
+    page.go_live()  # this lesson's warm-up (torch, the first optimizer step) before the first step
     run_id = st.session_state.get(NEXT_ID_KEY, 1)
     st.session_state[NEXT_ID_KEY] = run_id + 1
     run = compute.new_run(spec, name=f"#{run_id} {spec.describe()}", run_id=run_id)
@@ -247,6 +248,7 @@ def after_training(page: ui.LessonPage, run: compute.Run) -> None:
     # Only the chosen view is computed (st.tabs would compute all three on every rerun).
     view = page.control(st.segmented_control, "after_view", "Show", AFTER_VIEWS, label_visibility="collapsed")
     if view == "ROC curves":
+        page.go_live()  # scikit-learn's metrics come with this lesson's warm-up
         roc = evaluation.roc_curves(run)
         aucs = roc.groupby("digit").auc.first()
         page.chart(charts.roc_chart(roc, page.chart_height(320)),

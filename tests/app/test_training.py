@@ -175,3 +175,17 @@ def test_augmentation_help_says_what_the_engine_does():
         "Each training image gets its own random shift of up to 2 pixels in each direction (1 on 8x8 digits) "
         "every time it is drawn, edge pixels repeated. Only the position changes: brightness and contrast stay "
         "as they are.")
+
+
+def test_the_first_render_waits_for_no_warm_up_and_train_waits_for_this_lessons_own(monkeypatch):
+    from lessons import registry, ui, warmup
+
+    assert registry.get("training").light_first_render
+    live = []
+    monkeypatch.setattr(ui.LessonPage, "go_live", lambda self: live.append(self.slug))
+    monkeypatch.setattr(warmup, "wait", lambda slug: pytest.fail(f"the light page waited for {slug}'s warm-up"))
+    at = set_controls(fresh(), TINY)
+    assert live == []  # the precomputed curves need nothing warmed
+    at.button(key="training._train").click().run()
+    assert not at.exception
+    assert live == ["training"]
