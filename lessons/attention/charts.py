@@ -45,9 +45,9 @@ def head_view(tokens: list[str], matrix: np.ndarray, focus: int, height: int, ti
     return (rule + left + right).properties(height=height, title=title)
 
 
-def heatmap(matrix: np.ndarray, row_labels: list[str], col_labels: list[str], title: str, height: int,
+def heatmap(matrix: np.ndarray, row_labels: list[str], col_labels: list[str], title: str, row_step: int,
             values: bool = False, domain_max: float | None = None) -> alt.Chart:
-    """Rows attend to columns; `values` prints each weight in its cell."""
+    """Rows attend to columns, each row `row_step` px high; `values` prints each weight in its cell."""
     r, c = np.meshgrid(np.arange(len(row_labels)), np.arange(len(col_labels)), indexing="ij")
     frame = pd.DataFrame({"query": np.asarray(row_labels)[r.ravel()], "key": np.asarray(col_labels)[c.ravel()],
                           "weight": matrix.ravel().astype(float)})
@@ -63,7 +63,7 @@ def heatmap(matrix: np.ndarray, row_labels: list[str], col_labels: list[str], ti
             text=alt.Text("weight:Q", format=".2f"),
             color=alt.condition(alt.datum.weight > 0.5 * scale.domain[1], alt.value("white"), alt.value("black")))
         chart = cells + text
-    return chart.properties(height=height, title=title)
+    return chart.properties(height=alt.Step(row_step), title=title)
 
 
 def model_view(tokens: list[str], attentions: np.ndarray, selected: tuple[int, int], height: int):

@@ -34,6 +34,10 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
+def _heads(count: int) -> str:
+    return "1 head puts" if count == 1 else f"{count} heads put"
+
+
 def _q(token: str) -> str:
     return "\u201c" + token + "\u201d"
 
@@ -54,18 +58,21 @@ def head_sentences(tokens: list[str], attentions: np.ndarray, layer: int, head: 
         out.append(f"Token {focus} {_q(tokens[focus])} attends most to " +
                    ", then ".join(f"{_q(tokens[j])} ({j}, {_pct(matrix[focus, j])})" for j in order) + ".")
     else:
-        i, j = np.unravel_index(int(np.argmax(matrix)), matrix.shape)
-        out.append(f"The strongest line goes from {_q(tokens[i])} ({i}) to {_q(tokens[j])} ({j}), weight "
+        rows = measures.word_rows(tokens)
+        rows = rows if len(rows) else np.arange(len(tokens))
+        i, j = np.unravel_index(int(np.argmax(matrix[rows])), (len(rows), len(tokens)))
+        i = int(rows[i])
+        out.append(f"The strongest line from a word goes from {_q(tokens[i])} ({i}) to {_q(tokens[j])} ({j}), weight "
                    f"{matrix[i, j]:.2f}.")
     for name, label in (("previous", "previous-token"), ("next", "next-token")):
         L, H, v = measures.strongest(p[name])
         out.append(f"Among all 72 heads on this text, the most {label} head is {L}.{H} ({_pct(v)}); "
-                   f"{int((p[name] >= measures.PATTERN_SHARE).sum())} heads put at least "
+                   f"{_heads(int((p[name] >= measures.PATTERN_SHARE).sum()))} at least "
                    f"{_pct(measures.PATTERN_SHARE)} of the words' attention there.")
-    out.append(f"{int((p['cls'] >= measures.PATTERN_SHARE).sum())} of the 72 heads put at least "
-               f"{_pct(measures.PATTERN_SHARE)} of the words' attention on [CLS] and "
-               f"{int((p['sep'] >= measures.PATTERN_SHARE).sum())} on [SEP]: in this model, heads with nothing to "
-               "do park on [CLS] (in BERT-base, Clark et al. 2019 found them parking on [SEP]).")
+    on_cls, on_sep = int((p["cls"] >= measures.PATTERN_SHARE).sum()), int((p["sep"] >= measures.PATTERN_SHARE).sum())
+    out.append(f"{on_cls} of the 72 heads put at least {_pct(measures.PATTERN_SHARE)} of the words' attention on [CLS] "
+               f"and {on_sep} on [SEP]" + (": on this text, heads with nothing to do park on [CLS] (in BERT-base, "
+                                           "Clark et al. 2019 found them parking on [SEP])." if on_cls > on_sep else "."))
     out.append(f"Computed on {source_text(source, 'attention')}.")
     return out
 

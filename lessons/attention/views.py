@@ -69,7 +69,7 @@ def model_view(page: ui.LessonPage, result: dict) -> list[str]:
                "frame marks the head enlarged below. Hover a cell for its weight.")
     labels = charts.token_labels(tokens)
     page.chart(charts.heatmap(att[layer - 1, head - 1], labels, labels, f"Layer {layer}, head {head}",
-                              page.chart_height(max(240, 18 * len(tokens))),
+                              page.chart_height(24 if len(tokens) <= S.VALUE_LABEL_TOKENS else 16),
                               values=len(tokens) <= S.VALUE_LABEL_TOKENS, domain_max=1.0),
                "The enlarged head with its weights (each row sums to 1)." +
                ("" if len(tokens) <= S.VALUE_LABEL_TOKENS else " Hover a cell for its value."),
@@ -93,7 +93,7 @@ def rollout_view(page: ui.LessonPage, result: dict) -> list[str]:
         st.info("Nothing left to draw: the text has no words once [CLS] and [SEP] are hidden.")
         return content.rollout_sentences(tokens, att, source)
     labels = charts.token_labels(tokens, keep)
-    height = page.chart_height(max(260, 18 * len(keep)))
+    height = page.chart_height(18)  # px per row
     left, right = st.columns(2)
     with left:
         page.chart(charts.heatmap(raw, labels, labels, "Raw attention, layer 6 (mean of 12 heads)", height),
