@@ -130,7 +130,8 @@ def ablation_view(page: ui.LessonPage, result: dict) -> list[str]:
 def vit_view(page: ui.LessonPage, result: dict) -> list[str]:
     a, b, c, d = st.columns([2, 1, 1, 1])
     with a:
-        digit = page.control(st.slider, "digit", "Held-out digit (index)", 0, S.DIGITS - 1)
+        digit = page.control(st.slider, "digit", "Held-out digit (index)", 0, S.DIGITS - 1,
+                             help="The 1,000 digits the ViT was not trained on, in the order 0, 1, 2, ... 9, 0, 1, ...")
     with b:
         layer = page.control(st.selectbox, "vit_layer", "Layer", S.VIT_LAYERS)
     with c:
@@ -143,7 +144,7 @@ def vit_view(page: ui.LessonPage, result: dict) -> list[str]:
     data, source = helpers.shipped_or(page, compute.digit_key(digit), helpers.live_digit, digit)
     att = data["attentions"]  # (depth, H, T, T)
     heads = measures.cls_attention_grid(att[layer - 1], 4)  # (H, 4, 4)
-    size = page.chart_height(130)
+    size = page.chart_height(110)
     per_head = {f"head {h + 1}": heads[h] for h in range(len(heads))} | {"mean of heads": heads.mean(0)}
     page.chart(charts.digit_overlays(data["pixels"], per_head, size),
                f"[CLS] attention to the 16 patches in layer {layer}, per head (each map scaled to its own maximum).",

@@ -17,13 +17,27 @@ from models import zoo
 MODEL = "digits_vit"
 
 
-def heldout_digit(index: int) -> tuple[np.ndarray, int]:
-    """Held-out MNIST-5k digit `index` (0..999): uint8 pixels (28, 28) and its label."""
+def heldout_order() -> np.ndarray:
+    """The 1,000 held-out MNIST-5k indices, interleaved by class: position i holds label i % 10
+    (the held-out set is stored grouped by class, so a slider over it would show 100 zeros first)."""
     from data import load_mnist5k, mnist5k_split
 
+    _, labels = load_mnist5k()
+    _, heldout = mnist5k_split(seed=0)  # sorted, grouped by class
+    rank = np.zeros(len(heldout), dtype=int)
+    for digit in range(10):
+        members = labels[heldout] == digit
+        rank[members] = np.arange(members.sum())
+    return heldout[np.lexsort((labels[heldout], rank))]  # by rank within the class, then by class
+
+
+def heldout_digit(index: int) -> tuple[np.ndarray, int]:
+    """Held-out digit `index` (0..999) in class-interleaved order: uint8 pixels (28, 28) and its label."""
+    from data import load_mnist5k
+
     images, labels = load_mnist5k()
-    _, heldout = mnist5k_split(seed=0)
-    return images[heldout[index]], int(labels[heldout[index]])
+    chosen = heldout_order()[index]
+    return images[chosen], int(labels[chosen])
 
 
 def _input(pixels: np.ndarray) -> torch.Tensor:

@@ -56,3 +56,14 @@ def test_typed_html_is_shown_as_text_and_never_run(open_page):
     assert page.evaluate("() => [...document.querySelectorAll('b')].every(b => !b.innerText.includes('boldface'))")
     code = page.locator('[data-testid="stCode"]').first.inner_text()
     assert "< im ##g" in code and "< b > bold ##face < / b >" in code  # the wordpieces, as plain text
+
+
+def test_the_discard_ratio_redraws_the_rollout_and_enters_the_share_link(open_page):
+    page = open_page("attention?attention.view=Digits+ViT")
+    wait_until(page, lambda: "discarding the lowest 0%" in body(page), what="the ViT view")
+    choose(page, "Discard ratio", "90%")
+    wait_for_run(page)
+    wait_until(page, lambda: "attention.discard=90%25" in page.url or "attention.discard=90%" in page.url,
+               what="the share link")
+    wait_until(page, lambda: "discarding the lowest 90%" in body(page), what="the redraw")
+    assert exceptions(page) == [] and "Could not" not in body(page)

@@ -212,3 +212,11 @@ def test_do_it_yourself_runs(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     assert "6 layers x 12 heads over 16 tokens" in out.stdout and "attends most to animal" in out.stdout
     assert (tmp_path / "attention_head.png").stat().st_size > 1000
+
+
+def test_the_digit_slider_interleaves_the_classes_over_the_heldout_digits():
+    from data import mnist5k_split
+
+    order = vision.heldout_order()
+    assert sorted(order.tolist()) == mnist5k_split(seed=0)[1].tolist()  # every held-out digit once
+    assert [vision.heldout_digit(i)[1] for i in range(20)] == list(range(10)) * 2
