@@ -36,7 +36,8 @@ def _label_scale(labels) -> alt.Scale:
     return alt.Scale(domain=domain, scheme=scheme)
 
 
-def scatter_2d(data: pd.DataFrame, height: int, title: str = "", axis_titles=("", ""), point_size: int = 30) -> alt.Chart:
+def scatter_2d(data: pd.DataFrame, height: int, title: str = "", axis_titles=("", ""), point_size: int = 30,
+               legend: bool = True) -> alt.Chart:
     """Points coloured by label; hidden labels in grey behind; highlighted points large with a black ring."""
     tooltip = [alt.Tooltip("name:N", title="item"), alt.Tooltip("label:N", title="label")]
     if "image" in data:
@@ -47,7 +48,7 @@ def scatter_2d(data: pd.DataFrame, height: int, title: str = "", axis_titles=(""
         tooltip=tooltip)
     hidden = base.transform_filter("!datum.shown").mark_circle(size=point_size * 0.6, color=OTHER, opacity=0.5)
     shown = base.transform_filter("datum.shown").mark_circle(size=point_size, opacity=0.75).encode(
-        color=alt.Color("label:N", scale=_label_scale(data["label"]), title="label"))
+        color=alt.Color("label:N", scale=_label_scale(data["label"]), title="label", legend=alt.Legend() if legend else None))
     marked = base.transform_filter("datum.highlighted").mark_point(size=point_size * 6, filled=False, color="black",
                                                                  strokeWidth=2)
     chart = alt.layer(hidden, shown, marked).properties(height=height)

@@ -84,8 +84,8 @@ def neighbour_sentences(query: str, query_label: str, labels, kept, distance: st
     out = [f"The {k} nearest neighbours of \u201c{md(query)}\u201d in the original space ({distance} distance): "
            f"{same} of {k} have its label ({md(query_label)})."]
     if kept is not None:
-        out.append(f"{int(np.sum(kept))} of them are also among its {k} nearest points in the picture (ringed); "
-                   "the others were moved away by the projection.")
+        out.append(f"{int(np.sum(kept))} of them are also among its {k} nearest points in the picture; the "
+                   "projection moved the others further away (all are ringed).")
     if typed:
         out.append("Your item is in the list of points, so it also appears in the projection.")
     return out
@@ -99,8 +99,9 @@ def multiples_sentences(values, results: list[dict], over: str, source: str) -> 
     return [f"The same {len(results[0]['coords']):,} points with {name} " + ", ".join(f"{v:g}" for v in values) +
             f": trustworthiness {min(trusts):.3f} to {max(trusts):.3f}, neighbours kept {min(kept):.0%} to "
             f"{max(kept):.0%} (most at {name} {values[best]:g}).",
-            f"Small {name} values keep the closest neighbours and break the data into many small clumps; large ones "
-            "show more of the global arrangement. No single value is right: compare them before trusting a cluster.",
+            f"A small {name} weighs only each point's closest neighbours and can split a cluster into clumps; a large "
+            "one weighs more of the global arrangement (Wattenberg et al. 2016). No single value is right: compare "
+            "them before trusting a cluster.",
             f"Computed on {where(source, 'small multiples')}."]
 
 

@@ -16,7 +16,7 @@ from sklearn.model_selection import cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 
 x, y = load_digits(return_X_y=True)  # (1797, 64), (1797,)
-x, y = x[:800] / 16.0, y[:800]  # fewer points: quicker
+x, y = x[:500] / 16.0, y[:500]  # fewer points: quicker
 
 projections = {
     "PCA": PCA(n_components=2).fit_transform(x),

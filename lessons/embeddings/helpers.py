@@ -139,7 +139,7 @@ def show_notes(notes: list[str]) -> None:
 
 def method_controls(page: ui.LessonPage) -> dict:
     """The method, the dimensions and the method's own parameters; returns compute.method_params."""
-    a, b, c, d, e = st.columns([1.3, 0.8, 1, 1, 1])
+    a, b, c, d, e, f = st.columns([1.3, 0.8, 1, 1, 1, 0.7])
     with a:
         method = page.control(st.segmented_control, "method", "Method", S.METHODS, required=True)
     with b:
@@ -162,7 +162,8 @@ def method_controls(page: ui.LessonPage) -> dict:
         with e:
             page.control(st.selectbox, "umap_metric", "Metric", S.UMAP_METRICS)
     if method != "PCA":
-        page.control(st.number_input, "seed", "Seed", min_value=0, max_value=99, step=1)
+        with f:
+            page.control(st.number_input, "seed", "Seed", min_value=0, max_value=99, step=1)
     return compute.method_params({name: page.value(name) for name in S.DEFAULTS} | {"method": method, "dims": dims})
 
 

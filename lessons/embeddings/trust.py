@@ -75,7 +75,7 @@ def trust_numbers(x: np.ndarray, coords: np.ndarray, labels: np.ndarray, k: int 
     k = min(k, len(chosen) // 2 - 1)  # sklearn's trustworthiness needs k < n / 2
     return {"trustworthiness": trustworthiness(xs, ys, k), "kept": neighbours_kept(xs, ys, k),
             "knn_original": knn_accuracy(xs, ls, k), "knn_projection": knn_accuracy(ys, ls, k),
-            "trust_points": float(len(chosen)), "k": float(k)}
+            "points": float(len(chosen)), "k": float(k)}
 
 
 def query_neighbours(x: np.ndarray, query: np.ndarray, k: int, distance: str, exclude: int | None = None):

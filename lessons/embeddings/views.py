@@ -90,7 +90,7 @@ def projection_view(page: ui.LessonPage, result: dict) -> list[str]:
         _trust_panel(proj)
     file_name = f"embeddings_{data['source']}_{method['method'].lower().replace('-', '')}_{method['dims']}d.csv"
     st.download_button("Download the coordinates (CSV)", helpers.csv_bytes(proj), file_name=file_name,
-                       mime="text/csv", icon=":material/download:", key=f"{S.SLUG}._csv")
+                       mime="text/csv", icon=":material/download:", key=f"{S.SLUG}._csv", on_click="ignore")
     result["projection"] = {"data": proj, "source": source, "method": method["method"], "dims": method["dims"]}
     sentences = content.projection_sentences(proj, source, method["method"], method["dims"], helpers.what_points(data))
     if needle:
@@ -216,7 +216,8 @@ def multiples_view(page: ui.LessonPage, result: dict) -> list[str]:
 
 
 def _panel(page: ui.LessonPage, one: dict, title: str, key: str) -> None:
-    page.chart(charts.scatter_2d(charts.frame(one), page.chart_height(240), title, point_size=12),
+    page.chart(charts.scatter_2d(charts.frame(one), page.chart_height(240), title, point_size=12,
+                                  legend=False),
                f"trustworthiness {float(one['trust_trustworthiness']):.3f} \u00b7 kept "
                f"{float(one['trust_kept']):.0%} \u00b7 k-NN {float(one['trust_knn_projection']):.1%}", key=key)
 
@@ -279,7 +280,8 @@ def layers_view(page: ui.LessonPage, result: dict) -> list[str]:
 def _layer_panel(page: ui.LessonPage, one: dict, network: str, layer: str) -> None:
     one = {**one, "names": np.array([f"digit {v}" for v in one["labels"]])}
     title = f"{S.LAYERS[layer].split(' (')[0]}" + ("" if layer == "pixels" else f", {network}")
-    page.chart(charts.scatter_2d(charts.frame(one), page.chart_height(170), title, point_size=8),
+    page.chart(charts.scatter_2d(charts.frame(one), page.chart_height(170), title, point_size=8,
+                                  legend=False),
                f"trust {float(one['trust_trustworthiness']):.3f} \u00b7 k-NN {float(one['trust_knn_original']):.1%} "
                f"\u2192 {float(one['trust_knn_projection']):.1%}", key=f"{S.SLUG}._layer_{network}_{layer}")
 

@@ -63,13 +63,13 @@ def test_every_source_has_a_shipped_projection_and_the_neighbours_view():
 
 def test_the_default_digits_carry_their_image_in_the_tooltip_and_the_csv_downloads():
     at = open_lesson("embeddings")
-    spec = next(c.proto.spec for c in at.get("arrow_vega_lite_chart"))
-    assert '"image"' in spec
+    spec = next(c.proto.spec for c in charts(at) if hasattr(c.proto, "spec"))
+    assert '"image"' in spec and '"name"' in spec
     assert at.get("download_button")
 
 
 def test_the_3d_view_is_plotly_and_comes_from_the_shipped_file():
-    at = open_lesson("embeddings", query={"embeddings.dims": "3", "embeddings.method": "PCA"})
+    at = open_lesson("embeddings", query={"embeddings.dims": "3-D", "embeddings.method": "PCA"})
     assert at.get("plotly_chart") and "the shipped projection" in texts(at)
     assert "explain" in texts(at)
 

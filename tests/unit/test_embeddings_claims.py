@@ -90,7 +90,7 @@ def test_the_pages_trust_numbers_equal_scikit_learns_on_the_same_points():
     chosen = trust.sample(1500)
     numbers = trust.trust_numbers(x, y, np.zeros(1500))
     assert numbers["trustworthiness"] == pytest.approx(trustworthiness(x[chosen], y[chosen], n_neighbors=10))
-    assert numbers["trust_points"] == S.TRUST_POINTS
+    assert numbers["points"] == S.TRUST_POINTS
 
 
 def test_what_the_page_says_about_the_points():
