@@ -3,19 +3,26 @@ input, predictions and layer geometry, and small helpers for controls, progress 
 
 Imports run one way: page.py -> views.py / views_checks.py -> this module (and content.py -> this
 module). Nothing here imports page.py or a view.
+
+No torch at import: the page's first render draws its controls from here and the default view from the
+shipped results (shipped.py) before torch is loaded. The cached functions below import torch, models.zoo
+and the compute modules when they run, which is on the live path only (after `page.go_live()`).
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
-import torch
 
 from lessons import ui
-from lessons.activations import charts, compute, geometry, inputs
-from models import zoo
+from lessons.activations import charts, inputs
+from models import catalogue
+
+if TYPE_CHECKING:
+    from lessons.activations import geometry
 
 SLUG = "activations"
 PHOTO_MODEL, DIGIT_MODEL = "efficientnet_lite0", "digits_cnn"
@@ -63,6 +70,11 @@ def load_input(source: str, framing: str, _upload: bytes | None = None) -> tuple
 @st.cache_data(max_entries=64, show_spinner=False)
 def predictions(model_name: str, source: str, framing: str, _x: np.ndarray):
     """(top-5 DataFrame, every class's probability (classes,))."""
+    import torch
+
+    from lessons.activations import compute
+    from models import zoo
+
     with zoo.borrow(model_name) as model, torch.no_grad():
         probs = model(torch.from_numpy(_x)).softmax(-1)[0]  # (classes,)
     return compute.top_from_probabilities(probs, zoo.info(model_name).labels, 5), probs.numpy()
@@ -71,6 +83,9 @@ def predictions(model_name: str, source: str, framing: str, _x: np.ndarray):
 @st.cache_data(max_entries=32, show_spinner=False)
 def layer_geometry(model_name: str, layer_path: str, input_shape: tuple[int, ...]) -> geometry.LayerGeometry:
     """Grid, stride and receptive field of one layer, computed from the architecture."""
+    from lessons.activations import geometry
+    from models import zoo
+
     with zoo.borrow(model_name) as model:
         return geometry.layer_geometry(model, layer_path, input_shape)
 
@@ -126,7 +141,7 @@ def resolve_class(target: str, top) -> int:
 
 
 def class_name(model_name: str, index: int) -> str:
-    return zoo.info(model_name).labels[index]
+    return catalogue.info(model_name).labels[index]
 
 
 def describe_input(model_name: str, source: str, framing: str) -> str:

@@ -10,9 +10,10 @@ convolution would need the longest path instead. No streamlit here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
-from torch import nn
+if TYPE_CHECKING:  # torch is imported by layer_geometry: the page's text imports LayerGeometry before torch
+    from torch import nn
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ def layer_geometry(model: nn.Module, layer_path: str, input_shape: tuple[int, ..
 
     One forward pass of zeros records, in execution order, every convolution and pooling that runs
     before the layer's output is produced (hooks removed afterwards)."""
+    import torch
+    from torch import nn
+
     target = model.get_submodule(layer_path)
     ops: list[tuple[int, int, int]] = []  # (kernel, stride, dilation) along the height axis
     shape: list[tuple[int, ...]] = []  # the layer's output (C, h, w), once it has run

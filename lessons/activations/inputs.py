@@ -1,61 +1,22 @@
 """Inputs of the activation-heatmap lesson: upload validation, photos and digits as model inputs,
 and the collections (every bundled photo, held-out digits) the statistics view runs over.
 
-No Streamlit here: the page passes the uploaded bytes in and shows `UploadError`'s message.
+No Streamlit here: the page passes the uploaded bytes in and shows `UploadError`'s message. No torch at
+import either (the page's first render reads FRAMINGS and the upload checks before torch is loaded): the
+functions that build tensors import it.
 """
 from __future__ import annotations
 
-import hashlib
-import io
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
+# The upload checks are shared by every image lesson and need no torch (data/uploads.py).
+from data.uploads import (MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, UPLOAD_FORMATS, UploadError,  # noqa: F401
+                          bytes_key, open_upload)
 
-class UploadError(ValueError):
-    """An uploaded file we refuse, with a message for the student."""
-
-
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-MAX_UPLOAD_PIXELS = 40_000_000
-UPLOAD_FORMATS = ("JPEG", "PNG", "WEBP")
-
-
-def bytes_key(data: bytes) -> str:
-    """A short content hash to key caches on an upload."""
-    return hashlib.sha256(data).hexdigest()[:16]
-
-
-def open_upload(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int = MAX_UPLOAD_PIXELS):
-    """Validate an uploaded file and return it as an RGB PIL image, or raise UploadError."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    if not data:
-        raise UploadError("The file is empty.")
-    if len(data) > max_bytes:
-        raise UploadError(f"The file is {len(data) / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB.")
-    unreadable = (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError)
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            image_format, (width, height) = probe.format, probe.size
-            probe.verify()  # checks the structure without decoding the pixels
-    except unreadable as error:
-        raise UploadError("This file is not a readable JPEG, PNG or WebP image.") from error
-    if image_format not in UPLOAD_FORMATS:
-        raise UploadError(f"{image_format} files are not supported: upload a JPEG, PNG or WebP image.")
-    if width * height > max_pixels:
-        raise UploadError(f"The image has {width * height / 1e6:.0f} megapixels ({width} x {height}); "
-                          f"the limit is {max_pixels / 1e6:.0f}.")
-    if min(width, height) < 16 or max(width, height) > 10 * min(width, height):
-        raise UploadError(f"The image is {width} x {height} pixels: it must be at least 16 pixels on each side "
-                          "and at most 10 times as long as it is wide.")
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()  # decodes every pixel: a truncated file fails here
-            return ImageOps.exif_transpose(image).convert("RGB")
-    except unreadable as error:
-        raise UploadError("The image is damaged (truncated or corrupt) and cannot be decoded.") from error
-
+if TYPE_CHECKING:
+    import torch
 
 FRAMINGS = ("centre crop", "whole image")
 
@@ -66,6 +27,8 @@ def photo_input(image, framing: str = "centre crop") -> tuple[torch.Tensor, np.n
     "centre crop" is the ImageNet evaluation recipe (resize, crop the middle square); "whole image"
     shrinks the photo to fit and pads it with grey, so nothing is cut off (letterboxing).
     """
+    import torch
+
     from models.efficientnet_lite import (EFFICIENTNET_LITE0_INPUT_SIZE, EFFICIENTNET_LITE0_MEAN,
                                           EFFICIENTNET_LITE0_STD, preprocess_image)
     from PIL import Image
@@ -106,6 +69,8 @@ def digits_input(images: np.ndarray) -> torch.Tensor:
 
 def photo_collection(framing: str = "centre crop") -> tuple[torch.Tensor, list[str]]:
     """Every bundled photo as one batch (N, 3, 224, 224) and their names."""
+    import torch
+
     from data import list_images, load_image
 
     names = list_images()

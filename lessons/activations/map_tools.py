@@ -1,11 +1,9 @@
 """Comparing and drawing heatmaps: overlay on the image, resize, mass inside a region, box masks,
-rank and linear correlation of two maps. No streamlit here.
+rank and linear correlation of two maps. No streamlit here, and torch only inside resize_map.
 """
 from __future__ import annotations
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 
 def overlay_heatmap(rgb: np.ndarray, heatmap: np.ndarray, opacity: float = 0.5, colormap: str = "jet") -> np.ndarray:
@@ -20,6 +18,9 @@ def resize_map(heatmap: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Bilinear resize of a (h, w) map to size (H, W)."""
     if heatmap.shape == tuple(size):
         return np.float32(heatmap)
+    import torch
+    import torch.nn.functional as F
+
     t = torch.as_tensor(np.float32(heatmap))[None, None]  # (1, 1, h, w)
     return F.interpolate(t, size=size, mode="bilinear", align_corners=False)[0, 0].numpy()  # (H, W)
 

@@ -5,6 +5,12 @@ grid; views_checks.py: layer statistics, the shortcut, sanity check, faithfulnes
 
 Each view runs inside `ui.shown_failure`: a computation that fails shows a short message in its
 section, and the rest of the page (the other controls, Try this, the quiz) keeps working.
+
+A fresh server draws the default page before torch is imported (the registry's light_first_render): at the
+defaults the Heatmap view's input, top-5 and picture come from the shipped files (shipped.py, precompute.py),
+the controls from torch-free modules (controls.py, models.catalogue). Any other view, input or method calls
+`page.go_live()` (the lesson's warm-up) and computes live; the views that always compute live
+(views_checks.py) are imported then.
 """
 from __future__ import annotations
 
@@ -13,25 +19,36 @@ from pathlib import Path
 import streamlit as st
 
 from lessons import ui
-from lessons.activations import content, inputs
+from lessons.activations import content, inputs, shipped
 from lessons.activations.controls import (DEFAULTS, DIGIT_MODEL, MODELS, SLUG, TOP_K, UPLOAD, VIEWS, class_options,
                                           control, ensure_option, load_input, predictions)
-from lessons.activations.views import grid_view, heatmap_view, torchcam_view_section
-from lessons.activations.views_checks import faithfulness_view, sanity_view, shortcut_view, statistics_view
-from models import zoo
+from lessons.activations.views import grid_view, heatmap_view, shipped_controls, torchcam_view_section
+from models import catalogue
 
-SECTIONS = {"Heatmap": heatmap_view, "TorchCam": torchcam_view_section, "Method grid": grid_view,
-            "Layer statistics": statistics_view, "Find the mistake": shortcut_view, "Sanity check": sanity_view,
-            "Faithfulness": faithfulness_view}
 FULL_RUN = f"{SLUG}._full_run"
+INPUT_CONTROLS = ("view", "model", "image", "framing")  # at their defaults the shipped input and top-5 serve
+
+
+def section(view: str):
+    """The function that draws `view` (the views in views_checks.py need torch at import: loaded on first use,
+    after page.go_live())."""
+    if view in ("Heatmap", "TorchCam", "Method grid"):
+        return {"Heatmap": heatmap_view, "TorchCam": torchcam_view_section, "Method grid": grid_view}[view]
+    from lessons.activations import views_checks
+
+    return {"Layer statistics": views_checks.statistics_view, "Find the mistake": views_checks.shortcut_view,
+            "Sanity check": views_checks.sanity_view, "Faithfulness": views_checks.faithfulness_view}[view]
 
 
 def choose_input(page: ui.LessonPage, model_name: str):
-    """Draw the input controls; return (source key, framing, x, rgb) or None (with a message shown)."""
+    """Draw the input controls; return (source key, framing, x, rgb) or None (with a message shown). At the
+    lesson's default input on the Heatmap view, x and rgb are None: the view draws the shipped result, or
+    loads the input itself once it computes live."""
     from data import list_images
 
     if model_name == DIGIT_MODEL:
         digit = control(page, st.slider, "digit", "Held-out digit (index)", 0, 999)
+        page.go_live()
         x, rgb = load_input(f"digit:{digit}", "none")
         return f"digit:{digit}", "none", x, rgb
     left, right = st.columns(2)
@@ -41,7 +58,10 @@ def choose_input(page: ui.LessonPage, model_name: str):
         framing = control(page, st.radio, "framing", "Framing", inputs.FRAMINGS, horizontal=True,
                           help="Centre crop is how the model was evaluated on ImageNet; whole image pads the "
                                "photo with grey so nothing is cut off.")
+    if image != UPLOAD and page.at_defaults(INPUT_CONTROLS) and shipped_default() is not None:
+        return f"photo:{image}", framing, None, None
     if image != UPLOAD:
+        page.go_live()
         x, rgb = load_input(f"photo:{image}", framing)
         return f"photo:{image}", framing, x, rgb
     uploaded = st.file_uploader("A JPEG, PNG or WebP photo (at most 10 MB)", type=["jpg", "jpeg", "png", "webp"],
@@ -50,12 +70,18 @@ def choose_input(page: ui.LessonPage, model_name: str):
         st.info("Upload a photo to see its heatmaps (it stays in your session and is not stored).")
         return None
     data = uploaded.getvalue()
+    page.go_live()
     try:
         x, rgb = load_input(f"upload:{inputs.bytes_key(data)}", framing, data)
     except inputs.UploadError as error:
         st.error(f"This upload cannot be used: {error}")
         return None
     return f"upload:{inputs.bytes_key(data)}", framing, x, rgb
+
+
+def shipped_default() -> dict | None:
+    """The shipped Heatmap result at the lesson's defaults, or None (not shipped: everything is live)."""
+    return shipped.heatmap(shipped_controls())
 
 
 def _format_target(option: str, top) -> str:
@@ -71,6 +97,8 @@ def render() -> None:
     view = page.control(st.segmented_control, "view", "View", VIEWS, required=True)
     result: dict = {"view": view}
     st.session_state[FULL_RUN] = True  # read by the fragment: this run draws the whole page
+    if view != "Heatmap":  # only the Heatmap view has a shipped default
+        page.go_live()
     if view == "Find the mistake":
         view_fragment(page, view, (), result)
     else:
@@ -79,7 +107,7 @@ def render() -> None:
             model_name = page.control(st.selectbox, "model", "Model", list(MODELS), format_func=MODELS.get,
                                       help="EfficientNet-Lite0 classifies photos into 1,000 ImageNet classes; the "
                                            "digits CNN classifies 28 x 28 handwritten digits.")
-        info = zoo.info(model_name)
+        info = catalogue.info(model_name)
         layers = info.target_layers
         ensure_option(page, "layer", layers, list(layers)[-1])
         ensure_option(page, "grid_layers", layers, list(layers)[-3:])
@@ -93,7 +121,8 @@ def render() -> None:
                 options = class_options(info.labels)
                 ensure_option(page, "target", options, "top 1")
                 with top_row[2]:
-                    top, _ = predictions(model_name, inp[0], inp[1], inp[2])
+                    top = (shipped_default()["top"] if inp[2] is None  # the shipped default input
+                           else predictions(model_name, inp[0], inp[1], inp[2])[0])
                     target = page.control(st.selectbox, "target", "Class to explain", options,
                                           format_func=lambda o: _format_target(o, top))
                 chosen = inp, target
@@ -114,7 +143,7 @@ def view_fragment(page: ui.LessonPage, view: str, args: tuple, result: dict) -> 
     result.pop("sentences", None)
     failed = True
     with ui.shown_failure(f"compute the {view} view"):
-        SECTIONS[view](page, *args, result)
+        section(view)(page, *args, result)
         failed = False
     if failed:
         result["failed"] = True

@@ -1,24 +1,28 @@
 """The activation-heatmap views that draw maps: one heatmap with the top-5 predictions, TorchCam's maps
 beside pytorch-grad-cam's, and the method x layer grid, each with its cached wrapper (plain values in;
 `_x` is not part of the key). page.render() shows the open one; what the views share is in controls.py,
-the sentences that state facts in content.py."""
+the sentences that state facts in content.py.
+
+No torch at import: at the lesson's defaults the Heatmap view draws the result shipped in the repository
+(shipped.py, written by precompute.py) before torch is loaded. Everything else is the live path: it calls
+`page.go_live()` (which waits for the lesson's warm-up) and imports torch, compute and models.zoo in the
+functions that use them.
+"""
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 
 import numpy as np
 import streamlit as st
-import torch
-
-from contextlib import nullcontext
 
 from lessons import ui
-from lessons.activations import charts, compute, content, map_tools, torchcam_compare
+from lessons.activations import charts, content, map_tools, shipped
 from lessons.activations.content import AUG_SMOOTH_HELP
 from lessons.activations.controls import (CHANNEL_CHOICES, COLORMAPS, DEFAULTS, SLOW_SECONDS, class_name, control,
-                                          describe_input, layer_geometry, max_channels, predictions, progress_bar,
-                                          resolve_class, show_image)
-from models import zoo
+                                          describe_input, layer_geometry, load_input, max_channels, predictions,
+                                          progress_bar, resolve_class, show_image)
+from lessons.activations.methods import METHODS
 
 
 # --------------------------------------------------------------------------- cached compute
@@ -27,6 +31,11 @@ from models import zoo
 @st.cache_data(max_entries=48, show_spinner=False)
 def heatmaps(model_name: str, source: str, framing: str, layer_paths: tuple[str, ...], method: str,
              class_index: int, aug_smooth: bool, eigen_smooth: bool, channels: str, _x: np.ndarray):
+    import torch
+
+    from lessons.activations import compute
+    from models import zoo
+
     start = time.perf_counter()
     slow = method in SLOW_SECONDS
     with progress_bar(f"{method} ({SLOW_SECONDS[method]})") if slow else nullcontext() as update, \
@@ -37,10 +46,14 @@ def heatmaps(model_name: str, source: str, framing: str, layer_paths: tuple[str,
     return maps, time.perf_counter() - start
 
 
-
 @st.cache_data(max_entries=16, show_spinner=False)
 def grid(model_name: str, source: str, framing: str, methods: tuple[str, ...], layer_paths: tuple[str, ...],
          class_index: int, channels: str, _x: np.ndarray):
+    import torch
+
+    from lessons.activations import compute
+    from models import zoo
+
     start = time.perf_counter()
     with progress_bar("Method grid") as update, zoo.borrow(model_name) as model:
         maps = compute.method_layer_grid(model, torch.from_numpy(_x), list(methods), list(layer_paths), class_index,
@@ -51,6 +64,11 @@ def grid(model_name: str, source: str, framing: str, methods: tuple[str, ...], l
 @st.cache_data(max_entries=16, show_spinner=False)
 def torchcam_view(model_name: str, source: str, framing: str, layer_paths: tuple[str, ...], class_index: int,
                   samples: int, std: float, seed: int, _x: np.ndarray):
+    import torch
+
+    from lessons.activations import torchcam_compare
+    from models import zoo
+
     x = torch.from_numpy(_x)
     with zoo.borrow(model_name) as model:
         maps = torchcam_compare.torchcam_maps(model, x, layer_paths, class_index, num_samples=samples, std=std,
@@ -62,11 +80,19 @@ def torchcam_view(model_name: str, source: str, framing: str, layer_paths: tuple
 # --------------------------------------------------------------------------- views
 
 
+HEATMAP_CONTROLS = ("view", "model", "image", "framing", "target", "method", "layer", "opacity", "colormap",
+                    "aug_smooth", "eigen_smooth", "channels")  # at their defaults, the shipped result is drawn
+
+
+def shipped_controls() -> dict:
+    """The controls the shipped Heatmap result was computed for: the lesson's defaults."""
+    return {name: DEFAULTS[name] for name in HEATMAP_CONTROLS}
+
+
 def heatmap_view(page, model_name, inp, layers, target, result) -> None:
-    source, framing, x, rgb = inp
     controls, picture = st.columns([1, 2.4])
     with controls:
-        method = control(page, st.selectbox, "method", "Method", list(compute.METHODS),
+        method = control(page, st.selectbox, "method", "Method", list(METHODS),
                           help="Slow methods run one forward pass per channel: " + ", ".join(
                               f"{m} {t}" for m, t in SLOW_SECONDS.items()))
         layer = control(page, st.selectbox, "layer", "Target layer", list(layers))
@@ -79,6 +105,34 @@ def heatmap_view(page, model_name, inp, layers, target, result) -> None:
                            CHANNEL_CHOICES, disabled=method not in ("ScoreCAM", "AblationCAM"),
                            help="ScoreCAM scores this many channels (those with the largest mean activation), "
                                 "AblationCAM ablates this many; every other channel gets weight 0.")
+    drawn = shipped.heatmap(shipped_controls()) if page.at_defaults(HEATMAP_CONTROLS) else None
+    if drawn is None:  # the student left the defaults (or nothing is shipped): compute live
+        page.go_live()
+        source, framing, x, rgb = inp
+        if x is None:  # the page drew the shipped input's controls without loading it
+            x, rgb = load_input(source, framing)
+        drawn = heatmap_result(model_name, (source, framing, x, rgb), layers, target, method, layer, opacity,
+                               colormap, aug, eigen, channels)
+    with picture:
+        left, right = st.columns([1.6, 1] if ui.presenter_mode() else [1.2, 1])
+        with left:
+            show_image(drawn["overlay"], drawn["caption"])
+        with right:
+            page.chart(charts.top_predictions_chart(drawn["top"], drawn["result"]["class_index"],
+                                                    bar_height=page.chart_height(34)),
+                       "The class being explained is red. Change it with “Class to explain” above.")
+            st.caption(drawn["timing"])
+    result.update(drawn["result"])
+    result["sentences"] = list(drawn["sentences"])
+
+
+def heatmap_result(model_name, inp, layers, target, method, layer, opacity, colormap, aug, eigen, channels) -> dict:
+    """The Heatmap view's picture and text, computed live (the shipped default is this function's output at
+    the lesson's defaults, see precompute.py): {overlay (H, W, 3) uint8, caption, top (the top-5 DataFrame),
+    timing, sentences, result (the numbers "Try this" may judge)}."""
+    from lessons.activations import compute
+
+    source, framing, x, rgb = inp
     top, probs = predictions(model_name, source, framing, x)
     class_index = resolve_class(target, top)
     geo = layer_geometry(model_name, layers[layer], tuple(x.shape[1:]))
@@ -86,25 +140,11 @@ def heatmap_view(page, model_name, inp, layers, target, result) -> None:
                              channels, x)
     heat = maps[0]
     smoothing = " and ".join(name for name, on in (("augmentation", aug), ("eigen", eigen)) if on)
-    with picture:
-        left, right = st.columns([1.6, 1] if ui.presenter_mode() else [1.2, 1])
-        with left:
-            where_from = "every bias layer" if method == "FullGrad" else layer
-            show_image(map_tools.overlay_heatmap(rgb, heat, opacity, colormap),
-                       f"{method}" + (f" with {smoothing} smoothing" if smoothing else "")
-                       + f" for “{class_name(model_name, class_index)}” at {where_from}")
-        with right:
-            page.chart(charts.top_predictions_chart(top, class_index, bar_height=page.chart_height(34)),
-                       "The class being explained is red. Change it with “Class to explain” above.")
-            st.caption(f"Computed in {seconds:.2f} s on the server's CPU.")
+    where_from = "every bias layer" if method == "FullGrad" else layer
     hot = heat >= 0.5
-    result.update(view="Heatmap", method=method, layer=layer, class_index=class_index, seconds=seconds,
-                  hot_share=float(hot.mean()), top1=top["label"].iloc[0], top1_p=float(top["probability"].iloc[0]),
-                  run=f"{describe_input(model_name, source, framing)}, {method} at {layer}"
-                      + (f" with {smoothing} smoothing" if smoothing else ""))
     rows, cols = np.nonzero(hot)
     where = _where(rows.mean() / heat.shape[0], cols.mean() / heat.shape[1]) if hot.any() else "nowhere"
-    result["sentences"] = [
+    sentences = [
         f"The model's top guess is **{top['label'].iloc[0]}** ({top['probability'].iloc[0]:.0%}); the map explains "
         f"**{class_name(model_name, class_index)}**, which gets {probs[class_index]:.1%}.",
         f"{hot.mean():.0%} of the image is at least half as hot as the hottest pixel; the middle of that hot "
@@ -113,9 +153,20 @@ def heatmap_view(page, model_name, inp, layers, target, result) -> None:
     ]
     if method in ("ScoreCAM", "AblationCAM"):
         scored = compute.scored_channels(method, geo.channels, max_channels(channels))
-        result["sentences"].append(content.channels_sentence(method, scored, geo.channels))
+        sentences.append(content.channels_sentence(method, scored, geo.channels))
     if eigen and method in ("EigenCAM", "EigenGradCAM"):
-        result["sentences"].append(f"{method} is already a first principal component: eigen smoothing changes nothing.")
+        sentences.append(f"{method} is already a first principal component: eigen smoothing changes nothing.")
+    return {
+        "overlay": map_tools.overlay_heatmap(rgb, heat, opacity, colormap),
+        "caption": f"{method}" + (f" with {smoothing} smoothing" if smoothing else "")
+                   + f" for “{class_name(model_name, class_index)}” at {where_from}",
+        "top": top, "timing": f"Computed in {seconds:.2f} s on the server's CPU.", "sentences": sentences,
+        "result": dict(view="Heatmap", method=method, layer=layer, class_index=class_index, seconds=seconds,
+                       hot_share=float(hot.mean()), top1=str(top["label"].iloc[0]),
+                       top1_p=float(top["probability"].iloc[0]),
+                       run=f"{describe_input(model_name, source, framing)}, {method} at {layer}"
+                           + (f" with {smoothing} smoothing" if smoothing else "")),
+    }
 
 
 def _where(row: float, col: float) -> str:
@@ -125,6 +176,8 @@ def _where(row: float, col: float) -> str:
 
 
 def torchcam_view_section(page, model_name, inp, layers, target, result) -> None:
+    from lessons.activations.torchcam_compare import torchcam_overlay
+
     source, framing, x, rgb = inp
     controls, picture = st.columns([1, 2.4])
     with controls:
@@ -144,7 +197,7 @@ def torchcam_view_section(page, model_name, inp, layers, target, result) -> None
         columns = st.columns(min(5, len(paths)))
         for i, (name, heat) in enumerate(zip(layers, maps)):
             with columns[i % len(columns)]:
-                overlay = torchcam_compare.torchcam_overlay(rgb, heat, alpha=1 - opacity)
+                overlay = torchcam_overlay(rgb, heat, alpha=1 - opacity)
                 st.image(charts.enlarge(overlay) if overlay.shape[0] < 100 else overlay,
                          caption=f"{name.split(' (')[0]} · {heat.shape[0]}x{heat.shape[1]}", width="stretch")
         page.chart(charts.agreement_chart(agreement, height=page.chart_height(40 + 24 * len(paths))),
@@ -163,7 +216,7 @@ def torchcam_view_section(page, model_name, inp, layers, target, result) -> None
 
 def grid_view(page, model_name, inp, layers, target, result) -> None:
     source, framing, x, rgb = inp
-    methods = control(page, st.multiselect, "grid_methods", "Methods (rows)", list(compute.METHODS),
+    methods = control(page, st.multiselect, "grid_methods", "Methods (rows)", list(METHODS),
                        max_selections=5)
     valid_default = [name for name in DEFAULTS["grid_layers"] if name in layers] or list(layers)[-3:]
     chosen = control(page, st.multiselect, "grid_layers", "Layers (columns)", list(layers), max_selections=4,
@@ -199,6 +252,8 @@ def grid_view(page, model_name, inp, layers, target, result) -> None:
                   run=f"{describe_input(model_name, source, framing)}, {', '.join(methods)} at "
                       f"{', '.join(c.split(' (')[0] for c in chosen)}")
     sentences = []
+    from lessons.activations import compute
+
     for method in ("ScoreCAM", "AblationCAM"):
         if method in methods:
             paths = [layers[c] for c in chosen]

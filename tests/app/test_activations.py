@@ -1,10 +1,22 @@
-"""The activation-heatmap page in AppTest: every view renders its pictures, the main controls move,
-a preset experiment checks itself, the share link restores the controls, and a computation that fails
+"""The activation-heatmap page in AppTest: a fresh process draws the shipped default before torch is imported
+and the live page takes over with the same controls, every view renders its pictures, the main controls
+move, a preset experiment checks itself, the share link restores the controls, and a computation that fails
 shows a message in its own section while the rest of the page is drawn."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app.lesson import open_lesson
+
+ROOT = Path(__file__).resolve().parents[2]
+WIDGETS = ("selectbox", "radio", "toggle", "slider", "select_slider", "button_group", "button", "number_input",
+           "multiselect", "text_input")
 
 
 def open_page(**state) -> AppTest:
@@ -38,6 +50,134 @@ def what_you_see(at: AppTest) -> str:
     text = elements[heading + 1]
     assert text.type == "markdown" and text.value.startswith("- ")
     return text.value
+
+
+def controls(at: AppTest) -> list[list[str]]:
+    """Every widget of the page as [kind, key, value, its proto's fields] (text, for comparing two runs): the
+    proto holds the label, the options as shown (the class picker's top-5 with their percentages), the
+    default, the help and the query-param binding; its element id is left out."""
+    out = []
+    for kind in WIDGETS:
+        for w in at.get(kind):
+            fields = [line for line in str(w.proto).splitlines() if not line.startswith("id:")]
+            out.append([kind, str(w.key), str(getattr(w, "value", "")), "\n".join(fields)])
+    return out
+
+
+def text(at: AppTest) -> list[str]:
+    """Every piece of text of the main area in page order, with the Heatmap's timing line named, not quoted
+    (the shipped page says it was computed when the course was built, the live page how long it took)."""
+    from lessons.activations import shipped
+
+    out = []
+    for e in in_order(at):
+        value = getattr(e, "value", None)
+        if e.type in ("markdown", "caption", "subheader", "title", "info", "success", "warning", "error") and \
+                isinstance(value, str):
+            timing = value == shipped.TIMING or (value.startswith("Computed in ") and value.endswith(" s on the "
+                                                                                               "server's CPU."))
+            out.append(f"{e.type}: <timing>" if timing else f"{e.type}: {value}")
+    return out
+
+
+def pictures(at: AppTest) -> list:
+    """The image captions, then each chart's spec and data rows (probabilities to 5 decimals: computed on
+    another machine they may differ in the last bits; the spec names its data by a hash of the bytes)."""
+    import re
+
+    import pyarrow as pa
+
+    out: list = [img.caption for image in at.get("image") for img in image.proto.imgs]
+    for chart in at.get("vega_lite_chart"):
+        out.append(re.sub(r'"name": "[0-9a-f]+"', '"name": "<data>"', chart.proto.spec))
+        for dataset in chart.proto.datasets:
+            rows = pa.ipc.open_stream(dataset.data.data).read_all().to_pylist()
+            out.append([{k: round(v, 5) if isinstance(v, float) else v for k, v in row.items()} for row in rows])
+    return out
+
+
+def first_render_in_a_fresh_process() -> list[dict]:
+    """Open the page in a new Python process with no background warm-up (so only what the render itself
+    imports is loaded), then change the method: what each of the two runs drew, and whether torch was loaded."""
+    code = textwrap.dedent("""
+        import json, sys
+        from lessons import warmup
+        warmup.start = lambda slug: None  # no background warm-up: only what the page imports itself
+        from tests.app.test_activations import controls, pictures, text, what_you_see
+        from streamlit.testing.v1 import AppTest
+
+        def report(at):
+            return {"torch": "torch" in sys.modules, "exception": [str(e.value) for e in at.exception],
+                    "errors": [e.value for e in at.error], "images": len(at.get("image")),
+                    "pictures": pictures(at), "text": text(at), "what_you_see": what_you_see(at),
+                    "controls": controls(at)}
+
+        at = AppTest.from_string("from lessons.registry import get; get('activations').render()", default_timeout=240)
+        at.run()
+        first = report(at)
+        at.selectbox(key="activations.method").set_value("EigenCAM").run()
+        print(json.dumps([first, report(at)]))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def fresh_runs() -> list[dict]:
+    return first_render_in_a_fresh_process()
+
+
+def test_a_fresh_process_draws_the_shipped_heatmap_before_torch_is_imported(fresh_runs):
+    from lessons.activations import shipped
+
+    first, record = fresh_runs[0], shipped.stored()
+    assert first["exception"] == [] and first["errors"] == [] and first["torch"] is False
+    assert first["images"] == 1 and first["pictures"][0] == record["caption"]  # the overlay, with its caption
+    assert json.loads(first["pictures"][1])["title"] == "Top-5 predictions"  # the top-5 chart
+    assert [(row["label"], row["probability"]) for row in first["pictures"][2]] == [
+        (label, round(p, 5)) for label, p in zip(record["top"]["label"], record["top"]["probability"])]
+    assert first["what_you_see"] == "\n".join(f"- {s}" for s in record["sentences"])
+    assert "- The model's top guess is **tiger cat** (38%)" in first["what_you_see"]
+    assert "caption: <timing>" in first["text"]
+
+
+def test_changing_a_control_after_the_light_first_render_computes_live(fresh_runs):
+    second = fresh_runs[1]
+    assert second["exception"] == [] and second["errors"] == [] and second["torch"] is True
+    assert second["images"] == 1 and second["pictures"][0] == "EigenCAM for “tiger cat” at head conv (1280 ch, 7 px)"
+    assert "The model's top guess is **tiger cat** (38%)" in second["what_you_see"]
+    assert second["what_you_see"] != fresh_runs[0]["what_you_see"]  # EigenCAM's own map and hot area
+
+
+def test_the_shipped_and_the_live_page_draw_the_same_controls_text_and_charts(fresh_runs, monkeypatch):
+    from lessons.activations import shipped
+
+    monkeypatch.setattr(shipped, "heatmap", lambda controls: None)  # nothing shipped: the defaults computed live
+    live = open_page()
+    first = fresh_runs[0]
+    assert "caption: <timing>" in text(live)
+    assert controls(live) == first["controls"]  # same widgets, keys, options, values: state and share link carry over
+    assert text(live) == first["text"]
+    assert pictures(live) == first["pictures"]  # same caption, same top-5 chart (spec and data)
+
+
+def test_the_page_goes_live_only_when_it_leaves_the_shipped_default(monkeypatch):
+    from lessons import ui
+
+    calls = []
+    original = ui.LessonPage.go_live
+    monkeypatch.setattr(ui.LessonPage, "go_live", lambda self: (calls.append(self.slug), original(self))[1])
+    at = open_page()
+    assert calls == [] and images(at) == 1  # the shipped default
+    at.slider(key="activations.opacity").set_value(0.8).run()  # a control of the view's fragment
+    assert calls and not at.exception and images(at) == 1
+    calls.clear()
+    at.slider(key="activations.opacity").set_value(0.5).run()  # back at the defaults: the shipped picture again
+    assert calls == [] and images(at) == 1
+    at.selectbox(key="activations.image").set_value("coffee").run()  # another input: live
+    assert calls and "espresso" in what_you_see(at)
 
 
 def test_default_view_heatmap_and_controls():
@@ -169,11 +309,12 @@ def test_a_failing_computation_shows_a_message_in_its_section(monkeypatch):
 
 def test_a_failing_input_shows_a_message_and_the_rest_of_the_page(monkeypatch):
     from lessons.activations import controls
+    from models import zoo
 
     def broken(*args, **kwargs):
         raise OSError("the photo file is unreadable")
 
-    monkeypatch.setattr(controls.zoo, "borrow", broken)  # the predictions cannot run
+    monkeypatch.setattr(zoo, "borrow", broken)  # the predictions cannot run
     controls.predictions.clear()
     at = open_page(image="rocket")
     assert not at.exception
