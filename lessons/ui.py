@@ -123,12 +123,13 @@ class LessonPage:
         except KeyError:  # a page outside the course (the scaffold test page)
             return True
 
-    def go_live(self) -> None:
-        """Wait for this lesson's warm-up (imports, models) before its first live computation.
+    def go_live(self, up_to: str | None = None) -> None:
+        """Wait for this lesson's warm-up (imports, models) before its first live computation; with
+        `up_to`, only for its steps up to that one (see warmup.wait).
 
         A lesson whose first render draws shipped results calls this when the student leaves them.
         """
-        warmup.wait(self.slug)
+        warmup.wait(self.slug, up_to)
 
     def key(self, name: str) -> str:
         return f"{self.slug}.{name}"

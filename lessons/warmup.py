@@ -85,9 +85,16 @@ def is_ready(slug: str) -> bool:
     return all(step in _done_steps or step in _failed_steps for step in steps_of(slug))
 
 
-def wait(slug: str) -> None:
-    """Block until the lesson's own steps are done, doing any that nobody has started yet."""
-    for step in steps_of(slug):
+def wait(slug: str, up_to: str | None = None) -> None:
+    """Block until the lesson's own steps are done, doing any that nobody has started yet; with
+    `up_to`, only the steps before it and that step itself (a computation that needs less than the
+    whole warm-up, such as PCA before UMAP's compilation)."""
+    steps = steps_of(slug)
+    if up_to is not None:
+        if up_to not in steps:
+            raise ValueError(f"{up_to!r} is not a warm-up step of {slug!r}")
+        steps = steps[: steps.index(up_to) + 1]
+    for step in steps:
         run_step(step)
 
 

@@ -46,18 +46,20 @@ class _Results:
 
 
 LIVE = _Results(LIVE_ENTRIES)
+WITHOUT_UMAP = "sklearn.manifold"  # the last warm-up step before umap (lessons/registry.py)
 
 
-def computed(page: ui.LessonPage, key: str, job, *args, what: str = "Computing"):
+def computed(page: ui.LessonPage, key: str, job, *args, what: str = "Computing", needs_umap: bool = True):
     """(result, "shipped" | "live"): the shipped result for `key`, else a cached live one, else
-    job(*args, on_progress=...) with a progress bar, after waiting for the lesson's warm-up."""
+    job(*args, on_progress=...) with a progress bar, after waiting for the lesson's warm-up (without
+    UMAP's import and compilation unless `needs_umap`)."""
     hit = store.shipped(key)
     if hit is not None:
         return hit, "shipped"
     hit = LIVE.get(key)
     if hit is not None:
         return hit, "live"
-    page.go_live()
+    page.go_live(None if needs_umap else WITHOUT_UMAP)
     bar = st.progress(0.0, text=what)
     try:
         result = job(*args, on_progress=lambda share, text: bar.progress(min(max(share, 0.0), 1.0), text=text))
@@ -195,7 +197,8 @@ def projection(page: ui.LessonPage, data: dict, method: dict, uploads=()) -> tup
             method.get("neighbours", 15))
     key = compute.result_key("projection", data | method)
     return computed(page, key, compute.projection_result, data, method, uploads,
-                    what=f"{method['method']}: preparing {compute.n_points(data):,} points")
+                    what=f"{method['method']}: preparing {compute.n_points(data):,} points",
+                    needs_umap=method["method"] == "UMAP")
 
 
 def neighbours(page: ui.LessonPage, data: dict, uploads=()) -> tuple[dict, str]:
@@ -205,7 +208,7 @@ def neighbours(page: ui.LessonPage, data: dict, uploads=()) -> tuple[dict, str]:
         on_progress(0.1, "Finding every point's nearest neighbours in the original space")
         return compute.neighbours_result(data, uploads)
 
-    return computed(page, key, job, what="Nearest neighbours")
+    return computed(page, key, job, what="Nearest neighbours", needs_umap=False)
 
 
 def digit_images(result: dict) -> list[str] | None:

@@ -160,3 +160,20 @@ def test_process_settings_are_defaults_the_environment_can_override(monkeypatch,
     assert os.environ["OMP_NUM_THREADS"] == "3"  # set by whoever started the server: kept
     assert os.environ["NUMBA_CACHE_DIR"] == str(process_settings.CACHE_DIR / "numba")
     assert "site-packages" not in os.environ["NUMBA_CACHE_DIR"]
+
+
+def test_waiting_up_to_a_step_leaves_the_later_steps_undone(monkeypatch):
+    monkeypatch.setattr(registry, "get", lambda slug: registry.Lesson(
+        "demo", "Demo", "", ("before",), "", (), warm=(f"{__name__}:quick_step", f"{__name__}:failing_step")))
+    warmup.wait("demo", up_to=f"{__name__}:quick_step")
+    assert CALLS == ["quick"] and not warmup.is_ready("demo")
+    with pytest.raises(ValueError, match="not a warm-up step"):
+        warmup.wait("demo", up_to="umap")
+
+
+def test_embeddings_projections_other_than_umap_wait_for_everything_before_umap_only():
+    from lessons.embeddings.helpers import WITHOUT_UMAP
+
+    steps = registry.get("embeddings").warm
+    assert steps[steps.index(WITHOUT_UMAP) + 1] == "umap"
+    assert not any("umap" in step for step in steps[: steps.index(WITHOUT_UMAP) + 1])
