@@ -26,7 +26,8 @@ def default_heatmap() -> dict:
     from lessons.activations.controls import load_input
     from models import catalogue
 
-    logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)  # "no runtime" warnings of the cached functions
+    # the page's cached functions run outside a Streamlit session here: silence their "no runtime" warnings
+    logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
     assert DEFAULTS["model"] == PHOTO_MODEL and DEFAULTS["view"] == "Heatmap"
     torch.manual_seed(0)
     source, framing = f"photo:{DEFAULTS['image']}", DEFAULTS["framing"]

@@ -180,6 +180,36 @@ def test_the_page_goes_live_only_when_it_leaves_the_shipped_default(monkeypatch)
     assert calls and "espresso" in what_you_see(at)
 
 
+def test_the_warm_up_covers_what_the_live_path_imports():
+    """After the lesson's warm-up, going live on every view imports none of the heavy libraries (nor a lesson
+    module) for the first time: the student's first change waits for the warm-up, not for an import."""
+    code = textwrap.dedent("""
+        import json, sys
+        from lessons import warmup
+        from streamlit.testing.v1 import AppTest
+
+        at = AppTest.from_string("from lessons.registry import get; get('activations').render()", default_timeout=300)
+        at.run()
+        warmup.wait("activations")
+        before = set(sys.modules)
+        at.selectbox(key="activations.method").set_value("ScoreCAM").run()
+        at.selectbox(key="activations.model").set_value("digits_cnn").run()
+        problems = [e.value for e in at.exception]
+        for view in ("TorchCam", "Method grid", "Layer statistics", "Find the mistake", "Sanity check", "Faithfulness"):
+            at.segmented_control(key="activations.view").set_value(view).run()
+            problems += [e.value for e in at.exception] + [e.value for e in at.error]
+        print(json.dumps([problems, sorted(set(sys.modules) - before)]))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=900,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr[-3000:]
+    problems, imported_late = json.loads(out.stdout.strip().splitlines()[-1])
+    assert problems == []
+    heavy = ("torch", "torchvision", "torchcam", "pytorch_grad_cam", "ttach", "sklearn", "scipy", "cv2",
+             "matplotlib", "PIL", "pandas", "altair", "numpy", "lessons")
+    assert [m for m in imported_late if m.split(".")[0] in heavy] == []
+
+
 def test_default_view_heatmap_and_controls():
     at = open_page()
     assert charts(at) == 1 and images(at) == 1  # top-5 bars, overlay
