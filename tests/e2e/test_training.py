@@ -126,9 +126,9 @@ def test_live_training_updates_the_chart_and_progress(open_page):
     caption = page.locator('[data-testid="stCaptionContainer"]').filter(has_text="stopped, ").first.inner_text()
     done = int(re.search(r"stopped, (\d+) steps", caption).group(1))
     assert steps[-1] <= done < LONG_STEPS  # stopped long before the end, keeping what it measured
-    body = page.locator("body").inner_text()
-    assert (f"The run stopped after {done} steps, before its first epoch ended." in body if done < 125
-            else "This run was interrupted before it finished." in body)
+    expected = (f"The run stopped after {done} steps, before its first epoch ended." if done < 125
+                else "This run was interrupted before it finished.")
+    wait_for_text(page, expected)  # "What you see" is redrawn after the Runs list: wait for it
     assert page.locator(RUN_NAMES).count() == 1 and page.locator(PROGRESS).count() == 0
     assert exceptions(page) == []
 
