@@ -65,7 +65,9 @@ def test_a_preset_changes_the_picture(open_page):
     page.locator(CHART).first.wait_for(timeout=60_000)
     button(page, "Deep sigmoid").click()
     wait_until(page, lambda: "vanishing" in body(page), what="the deep sigmoid run")
-    assert "gradients.activation=sigmoid" in page.url and exceptions(page) == []
+    wait_until(page, lambda: "gradients.activation=sigmoid" in page.url, timeout_ms=15_000,
+               what="the preset's values in the share link")
+    assert exceptions(page) == []
 
 
 def test_two_students_do_not_see_each_others_runs(browser, app_url):
