@@ -63,8 +63,12 @@ async def _one_server(playwright, app: str, path: str, needs_picture: bool, cont
         context, page, result["fresh"] = await web.open_usable(chromium, f"{server.url}/{path}", needs_picture)
         result["exceptions"] = await web.exception_count(page)
         reruns = []
-        for i in range(changes if control else 0):
-            reruns.append(await web.interact(page, control, i))
+        try:
+            for i in range(changes if control else 0):
+                reruns.append(await web.interact(page, control, i))
+        except Exception as error:  # report it beside the figures and go on with the other pages
+            result["interaction_error"] = f"{type(error).__name__}: {str(error).splitlines()[0]}"[:120]
+            print(f"first minute on /{path}: the main control could not be changed: {result['interaction_error']}")
         result["reruns"] = reruns
         server.rss()
         result["memory_mb"] = server.peak_rss / 2**20
@@ -99,6 +103,8 @@ async def first_minute_rows(slugs: list[str], playwright, quick: bool = False) -
         control = lesson_bench_value(slug, "MAIN_CONTROL", None)
         lesson = await _one_server(playwright, "streamlit_app.py", slug, True, control, changes, warm_after)
         errors = f"; {lesson['exceptions']} exceptions" if lesson["exceptions"] else ""
+        if "interaction_error" in lesson:
+            errors += f"; main control not changed: {lesson['interaction_error']}"
         rows.append(Row(f"/{slug} usable, fresh server (first visitor, from health)", lesson["fresh"], "s",
                         FRESH_BUDGET, note=errors.lstrip("; ")))
         rows.append(Row(f"/{slug} usable, warm server ({warm_after:g} s after start), new tab", lesson["warm"], "s",
