@@ -69,6 +69,6 @@ def markdown_table(rows: list[Row], stamp: str, machine: str) -> str:
     for row in rows:
         budget = "" if row.budget is None else f"{'≤' if row.better == 'lower' else '≥'} {row.budget:g} {row.unit}"
         mark = "MISS" if row.missed else ("ok" if row.budget is not None else "")
-        note = f" ({row.note})" if row.note else ""
+        note = f" ({' '.join(row.note.split())})" if row.note else ""  # one line: a table cell
         lines.append(f"| {row.name}{note} | {row.value:.3g} {row.unit} | {budget} | {mark} |")
     return "\n".join(lines) + "\n"
