@@ -2,6 +2,8 @@
 
 A page builds a `LessonPage`, then calls, in order: `header`, its controls through `control`,
 its charts through `chart`, `what_you_see`, `try_this`, `quiz`, `do_it_yourself`, `reading`.
+A lesson with several views draws the chosen one with `view_fragment`: a control of that view then
+reruns only the view and its "What you see".
 Controls are keyed "<slug>.<name>" and bound to the URL, so the address bar is always a share
 link that reproduces the page. Presenter mode (a sidebar toggle, `?presenter=true`) hides the
 prose and enlarges the charts; "Reset" puts every control back to its default.
@@ -206,6 +208,22 @@ class LessonPage:
     def chart_height(self, height: int) -> int:
         return int(height * 1.5) if presenter_mode() else height
 
+    def view_fragment(self, view: str, draw: Callable[..., Sequence[str] | None], result: dict,
+                      args: tuple = ()) -> None:
+        """Draw one view and its "What you see" in a fragment, so that the view's own controls rerun
+        only this part of the page (the header, try-this cards, quiz and code are not sent again).
+
+        `draw(page, *args, result)` draws the view and returns its sentences, or leaves them in
+        `result["sentences"]`. If it raises, the view shows "Could not draw the <view> view" and the
+        page around it is drawn as usual; `result["failed"]` tells the try-this cards.
+        """
+        st.session_state[self._full_run_key] = True  # read by the fragment: this run draws the whole page
+        _view_fragment(self, view, draw, args, result)
+
+    @property
+    def _full_run_key(self) -> str:
+        return f"{self.slug}._full_run"
+
     def what_you_see(self, sentences: Sequence[str]) -> None:
         """Text computed from the current result: numbers, not boilerplate."""
         st.subheader("What you see")
@@ -279,3 +297,28 @@ class LessonPage:
         st.subheader("Further reading")
         st.markdown("\n".join(f"- [{r.title}]({r.url})" + (f": {r.note}" if r.note else "")
                               for r in items))
+
+
+VIEW_FAILED = "Nothing to show: this view's computation failed (the message above says why)."
+
+
+@st.fragment
+def _view_fragment(page: LessonPage, view: str, draw: Callable[..., Sequence[str] | None], args: tuple,
+                   result: dict) -> None:
+    result.pop("failed", None)
+    result.pop("sentences", None)
+    sentences: Sequence[str] | None = None
+    failed = True
+    label = view if view.lower().endswith("view") else f"{view} view"
+    with shown_failure(f"draw the {label}"):
+        sentences = draw(page, *args, result)
+        failed = False
+    if failed:
+        result["failed"] = True
+        sentences = [VIEW_FAILED]
+    elif sentences is None:
+        sentences = result.get("sentences") or []
+    page.what_you_see(sentences or ["Nothing to describe: the view could not be drawn."])
+    whole_page = st.session_state.pop(page._full_run_key, False)
+    if not whole_page and st.session_state.get(f"{page.slug}._experiment"):
+        st.rerun(scope="app")  # an experiment card below checks this result: redraw it too

@@ -25,7 +25,6 @@ from lessons.activations.controls import (DEFAULTS, DIGIT_MODEL, MODELS, SLUG, T
 from lessons.activations.views import grid_view, heatmap_view, shipped_controls, torchcam_view_section
 from models import catalogue
 
-FULL_RUN = f"{SLUG}._full_run"
 INPUT_CONTROLS = ("view", "model", "image", "framing")  # at their defaults the shipped input and top-5 serve
 
 
@@ -96,11 +95,10 @@ def render() -> None:
     page.header(content.WHY, content.OBJECTIVES, phases=["After training", "At inference"])
     view = page.control(st.segmented_control, "view", "View", VIEWS, required=True)
     result: dict = {"view": view}
-    st.session_state[FULL_RUN] = True  # read by the fragment: this run draws the whole page
     if view != "Heatmap":  # only the Heatmap view has a shipped default
         page.go_live()
     if view == "Find the mistake":
-        view_fragment(page, view, (), result)
+        page.view_fragment(view, section(view), result)
     else:
         top_row = st.columns([1.1, 2.6, 1.6])
         with top_row[0]:
@@ -127,31 +125,10 @@ def render() -> None:
                                           format_func=lambda o: _format_target(o, top))
                 chosen = inp, target
         if chosen is None:
-            st.session_state.pop(FULL_RUN, None)
             finish(page, None, missing)
             return
-        view_fragment(page, view, (model_name, chosen[0], layers, chosen[1]), result)
+        page.view_fragment(view, section(view), result, args=(model_name, chosen[0], layers, chosen[1]))
     finish(page, result)
-
-
-@st.fragment
-def view_fragment(page: ui.LessonPage, view: str, args: tuple, result: dict) -> None:
-    """The view and its "What you see": a control of the view reruns only this part of the page
-    (the header, the try-this cards, the quiz and the code are not sent again). A failure shows a
-    short message here; the page around it is drawn as usual."""
-    result.pop("failed", None)
-    result.pop("sentences", None)
-    failed = True
-    with ui.shown_failure(f"compute the {view} view"):
-        section(view)(page, *args, result)
-        failed = False
-    if failed:
-        result["failed"] = True
-        result["sentences"] = ["Nothing to show: this view's computation failed (the message above says why)."]
-    page.what_you_see(result.get("sentences", []))
-    whole_page = st.session_state.pop(FULL_RUN, False)
-    if not whole_page and st.session_state.get(f"{SLUG}._experiment"):
-        st.rerun(scope="app")  # an experiment card below checks this result: redraw it too
 
 
 def finish(page: ui.LessonPage, result: dict | None, missing: str = "") -> None:

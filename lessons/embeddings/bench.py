@@ -31,7 +31,7 @@ def compute_figures() -> list[dict]:
     rows = []
 
     def default_view():
-        store._shipped.cache_clear()
+        store.RESULTS.reload()
         result = store.shipped(precompute.default_projection_key())
         frame = charts.frame(result, images=thumbnails.digit_urls(result["digit_index"]))
         charts.scatter_2d(frame, 460).to_dict()

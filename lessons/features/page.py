@@ -18,7 +18,6 @@ from lessons import ui
 from lessons.features import content
 from lessons.features.helpers import DEFAULTS, SLUG, VIEWS
 
-FULL_RUN = f"{SLUG}._full_run"
 RUN_BUTTONS = {"Optimize": ("Optimize", f"{SLUG}._optimize"), "Regularizers": ("Compare", f"{SLUG}._compare")}
 
 
@@ -53,8 +52,7 @@ def render() -> None:
     if view in RUN_BUTTONS:
         run_buttons(view)
     result: dict = {"view": view}
-    st.session_state[FULL_RUN] = True
-    view_fragment(page, view, result)
+    page.view_fragment(view, _section(view), result)
     page.try_this(content.EXPERIMENTS, result)
     page.quiz(content.QUIZ)
     page.do_it_yourself(Path(__file__).with_name("diy.py"),
@@ -62,19 +60,3 @@ def render() -> None:
                         "jitter, optimised to excite one channel of EfficientNet-Lite0; it prints the activation "
                         "and saves the picture as `channel.png`.")
     page.reading(content.READING)
-
-
-@st.fragment
-def view_fragment(page: ui.LessonPage, view: str, result: dict) -> None:
-    """The view and its "What you see": a control of the view reruns only this part of the page. A
-    failure shows a short message here; the rest of the page is drawn as usual."""
-    failed = True
-    with ui.shown_failure(f"compute the {view} view"):
-        _section(view)(page, result)
-        failed = False
-    if failed:
-        result["sentences"] = ["Nothing to show: this view's computation failed (the message above says why)."]
-    page.what_you_see(result.get("sentences", []))
-    whole_page = st.session_state.pop(FULL_RUN, False)
-    if not whole_page and st.session_state.get(f"{SLUG}._experiment"):
-        st.rerun(scope="app")  # an experiment card below checks this result: redraw it too

@@ -28,30 +28,12 @@ OBJECTIVES = [
     "Compare landscapes: with and without skip connections, small and large batches, SGD and Adam.",
 ]
 
-FULL_RUN = f"{SLUG}._full_run"
-
-
-@st.fragment
-def view_fragment(page: ui.LessonPage, view: str, result: dict) -> None:
-    """The view and its "What you see": a control of the view reruns only this part of the page."""
-    from lessons.landscapes.views import VIEW_FUNCTIONS
-
-    sentences: list[str] = []
-    with ui.shown_failure(f"draw the {view.lower()} view"):
-        sentences = VIEW_FUNCTIONS[view](page, result)
-    page.what_you_see(sentences or ["Nothing to describe: the view could not be drawn."])
-    whole_page = st.session_state.pop(FULL_RUN, False)
-    if not whole_page and st.session_state.get(f"{SLUG}._experiment"):
-        st.rerun(scope="app")  # an experiment card below checks this result: redraw it too
-
-
 def render() -> None:
     page = ui.LessonPage(SLUG, "Loss landscapes", DEFAULTS)
     page.header(WHY, OBJECTIVES, phases=["During training", "After training"])
     view = page.control(st.segmented_control, "view", "View", VIEWS, required=True)
     result: dict = {"view": view}
-    st.session_state[FULL_RUN] = True
-    view_fragment(page, view, result)
+    page.view_fragment(view, draw_view, result)
     page.try_this(content.EXPERIMENTS, result)
     page.quiz(content.QUIZ)
     page.do_it_yourself(Path(__file__).with_name("diy.py"),
@@ -59,3 +41,9 @@ def render() -> None:
                         "scikit-learn's digits, draw two random directions, rescale each filter, evaluate a 21 x 21 grid "
                         "and save the contour plot.")
     page.reading(content.READING)
+
+
+def draw_view(page: ui.LessonPage, result: dict) -> list[str]:
+    from lessons.landscapes.views import VIEW_FUNCTIONS  # the views import torch-free helpers only; loaded on first use
+
+    return VIEW_FUNCTIONS[result["view"]](page, result)

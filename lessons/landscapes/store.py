@@ -1,41 +1,11 @@
-"""The results shipped in the repository (shipped_results.npz, written by precompute.py) and the
-keys that name them. numpy only: the page draws a shipped result before torch is imported."""
+"""The loss surfaces and curves shipped in the repository (shipped_results.npz, written by
+precompute.py), named by lessons.shipped_results.result_key: "surface|model=digits_mlp|resolution=33|...".
+numpy only: the page draws a shipped result before torch is imported."""
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
-import numpy as np
+from lessons.shipped_results import ShippedResults, result_key  # noqa: F401 - the lesson's key function
 
-SHIPPED_FILE = Path(__file__).with_name("shipped_results.npz")
-
-
-def result_key(kind: str, **params) -> str:
-    """A canonical name for one computation: "surface|model=digits_mlp|resolution=33|...". """
-    return "|".join([kind] + [f"{k}={params[k]}" for k in sorted(params)])
-
-
-@functools.lru_cache(maxsize=1)
-def _shipped() -> dict[str, dict[str, np.ndarray]]:
-    if not SHIPPED_FILE.exists():
-        return {}
-    out: dict[str, dict[str, np.ndarray]] = {}
-    with np.load(SHIPPED_FILE) as archive:
-        for name in archive.files:
-            key, _, field = name.rpartition("/")
-            out.setdefault(key, {})[field] = archive[name]
-    return out
-
-
-def shipped(key: str) -> dict[str, np.ndarray] | None:
-    """The shipped result of this computation, or None when it has to be computed live."""
-    return _shipped().get(key)
-
-
-def shipped_keys() -> list[str]:
-    return sorted(_shipped())
-
-
-def write(results: dict[str, dict[str, np.ndarray]], path: Path = SHIPPED_FILE) -> None:
-    arrays = {f"{key}/{field}": np.asarray(value) for key, fields in results.items() for field, value in fields.items()}
-    np.savez_compressed(path, **arrays)
+RESULTS = ShippedResults(Path(__file__).with_name("shipped_results.npz"))
+SHIPPED_FILE, shipped, shipped_keys, write = RESULTS.path, RESULTS.get, RESULTS.keys, RESULTS.write

@@ -321,7 +321,7 @@ def test_a_failing_computation_shows_a_message_in_its_section(monkeypatch):
     kinds = [(e.type, getattr(e, "value", None)) for e in elements]
     error = next(i for i, (kind, _) in enumerate(kinds) if kind == "exception" or kind == "error")
     assert kinds[error][0] == "error"
-    assert kinds[error][1].startswith("Could not compute the Heatmap view. The rest of the page still works")
+    assert kinds[error][1].startswith("Could not draw the Heatmap view. The rest of the page still works")
     assert "out of memory while computing the map" in kinds[error][1]
     method_control = next(i for i, e in enumerate(elements) if getattr(e, "key", None) == "activations.method")
     heading = kinds.index(("subheader", "What you see"))

@@ -141,7 +141,7 @@ def test_a_failing_view_shows_its_own_message(monkeypatch):
 
     monkeypatch.setitem(views.VIEW_FUNCTIONS, "Rollout", broken)
     at = open_lesson("attention", state={"view": "Rollout"})
-    assert any("Could not draw the rollout view" in e.value and "heads fell off" in e.value for e in at.error)
+    assert any("Could not draw the Rollout view" in e.value and "heads fell off" in e.value for e in at.error)
     assert "Check yourself" in at.subheader.values
 
 

@@ -134,5 +134,5 @@ def test_a_failing_view_shows_its_own_message(monkeypatch):
 
     monkeypatch.setitem(views.VIEW_FUNCTIONS, "Layers", broken)
     at = open_lesson("embeddings", state={"view": "Layers"})
-    assert any("Could not draw the layers view" in e.value and "projection exploded" in e.value for e in at.error)
+    assert any("Could not draw the Layers view" in e.value and "projection exploded" in e.value for e in at.error)
     assert "Check yourself" in at.subheader.values

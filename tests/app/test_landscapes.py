@@ -92,5 +92,5 @@ def test_a_failing_view_shows_its_own_message(monkeypatch):
 
     monkeypatch.setitem(views.VIEW_FUNCTIONS, "Toy surfaces", broken)
     at = open_lesson("landscapes", state={"view": "Toy surfaces"})
-    assert any("Could not draw the toy surfaces view" in e.value and "grid exploded" in e.value for e in at.error)
+    assert any("Could not draw the Toy surfaces view" in e.value and "grid exploded" in e.value for e in at.error)
     assert "Check yourself" in at.subheader.values  # the rest of the page still works
