@@ -92,6 +92,18 @@ def model_view(tokens: list[str], attentions: np.ndarray, selected: tuple[int, i
     return figure
 
 
+def row_bars(rows: dict[str, np.ndarray], labels: list[str], height: int) -> alt.Chart:
+    """One row of several (T, T) maps as grouped horizontal bars: token (y) by weight (x), one colour per map."""
+    frame = pd.DataFrame([{"map": name, "token": labels[j], "weight": float(row[j])}
+                          for name, row in rows.items() for j in range(len(labels))])
+    return alt.Chart(frame).mark_bar().encode(
+        y=alt.Y("token:N", sort=list(labels), title=None), yOffset=alt.YOffset("map:N", sort=list(rows)),
+        x=alt.X("weight:Q", title="weight", scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("map:N", sort=list(rows), legend=alt.Legend(orient="top", title=None)),
+        tooltip=["map:N", "token:N", alt.Tooltip("weight:Q", format=".3f")],
+    ).properties(height=height)
+
+
 def ablation_scatter(word_share: np.ndarray, effect: np.ndarray, selected: tuple[int, int], height: int,
                      effect_title: str) -> alt.Chart:
     L, H = effect.shape

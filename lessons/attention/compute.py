@@ -15,6 +15,10 @@ def ablation_key(sentence: str, second: str) -> str:
     return store.result_key("ablation", sentence=sentence, second=second)
 
 
+def flow_key(sentence: str, second: str) -> str:
+    return store.result_key("flow", sentence=sentence, second=second)
+
+
 def digit_key(index: int) -> str:
     return store.result_key("digit", index=int(index))
 
@@ -28,6 +32,17 @@ def text_result(sentence: str, second: str) -> dict:
 
     out = text.encode(sentence, second or None)
     return {"tokens": out["tokens"], "attentions": out["attentions"], "truncated": np.bool_(out["truncated"])}
+
+
+def flow_result(sentence: str, second: str) -> dict:
+    """Attention flow (flow.py) of the text, heads averaged (Abnar & Zuidema): (T, T), rows summing to 1.
+    Raises ValueError for a text longer than flow.MAX_TOKENS tokens (T^2 maximum-flow problems)."""
+    from lessons.attention import flow, rollout
+
+    attentions = text_result(sentence, second)["attentions"]  # (L, H, T, T)
+    if attentions.shape[-1] > flow.MAX_TOKENS:
+        raise ValueError(f"attention flow is computed for at most {flow.MAX_TOKENS} tokens")
+    return {"flow": flow.attention_flow(rollout.residual_layers(attentions))}
 
 
 def ablation_result(sentence: str, second: str) -> dict:

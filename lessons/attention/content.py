@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from lessons import ui
-from lessons.attention import measures, rollout
+from lessons.attention import flow, measures, rollout
 from lessons.attention.settings import ANIMAL, ANIMAL_WIDE, FOX, TASKS
 
 WHY = """A transformer mixes its tokens with **attention**: every token (a wordpiece of a sentence, or a patch
@@ -117,6 +117,28 @@ def rollout_sentences(tokens: list[str], attentions: np.ndarray, source: str) ->
     return out
 
 
+def flow_sentences(tokens: list[str], attentions: np.ndarray, flowed: np.ndarray | None) -> list[str]:
+    """Attention flow against rollout, on the full maps (before hiding any token)."""
+    if flowed is None:
+        return [f"Attention flow is left out: the text has {len(tokens)} tokens, more than the {flow.MAX_TOKENS} the "
+                "page computes it for."]
+    words = measures.word_rows(tokens)
+    if not len(words):
+        return ["Attention flow of [CLS] and [SEP] alone says nothing: type some words."]
+    rolled = rollout.attention_rollout(attentions)  # (T, T)
+    even = 1 / len(tokens)
+    return [f"Averaged over the words, a row of the attention flow puts at most {_pct(measures.strongest_share(flowed[words]))} "
+            f"on a single token (an even spread over the {len(tokens)} tokens would be {_pct(even)}), and "
+            f"{_pct(flowed[words, 0].mean())} on [CLS]; a row of the rollout puts {_pct(measures.strongest_share(rolled[words]))} "
+            f"on its strongest token and {_pct(rolled[words, 0].mean())} on [CLS].",
+            "Why: rollout multiplies the layers, so it adds up every path and a path through [CLS] in layer after layer "
+            "compounds; flow lets each edge carry at most its weight, and with the residual 0.5 I every token has "
+            "wide paths to every input, so flow comes out nearly even. It ranks the inputs "
+            f"(rank correlation with rollout, averaged over the words' rows: "
+            f"{np.mean([measures.rank_correlation(rolled[i], flowed[i]) for i in words]):.2f}) but its differences are "
+            "small: read its colours, scaled to its own maximum, as a ranking."]
+
+
 def ablation_sentences(data: dict, layer: int, head: int, source: str) -> list[str]:
     effect, share = data["effect"], data["word_share"]
     pair = bool(data["pair"])
@@ -153,8 +175,8 @@ def _patch(index: int, grid: int = 4) -> str:
     return f"row {index // grid + 1}, column {index % grid + 1}"
 
 
-def vit_sentences(data: dict, layer: int, fusion: str, discard: float, maps: dict[str, np.ndarray],
-                  source: str) -> list[str]:
+def vit_sentences(data: dict, layer: int, fusion: str, discard: float, agnostic: dict[str, np.ndarray],
+                  target: int, source: str) -> list[str]:
     probs = data["probs"]
     predicted = int(np.argmax(probs))
     head_maps = measures.cls_attention_grid(data["attentions"][layer - 1], 4)  # (H, 4, 4)
@@ -163,17 +185,42 @@ def vit_sentences(data: dict, layer: int, fusion: str, discard: float, maps: dic
            f"In layer {layer} head {best_head + 1} is the most focused: it puts {_pct(head_maps[best_head].max())} of "
            f"[CLS]'s attention on one patch ({_patch(int(np.argmax(head_maps[best_head])))}); [CLS] keeps "
            f"{_pct(data['attentions'][layer - 1][:, 0, 0].mean())} on itself, averaged over the heads."]
+    maps = agnostic | {"Grad-CAM": data["gradcam"][target]}
     tops = {name: int(np.argmax(m)) for name, m in maps.items()}
-    shares = {name: measures.top_patch_share(m) for name, m in maps.items()}
     out.append("The three strongest of the 16 patches hold " + ", ".join(
-        f"{_pct(shares[name])} of the {name} map" for name in maps) + ".")
+        f"{_pct(measures.top_patch_share(m))} of the {name} map" for name, m in maps.items()) +
+        " (3 of 16 patches evenly would hold 19%).")
     same = len(set(tops.values())) == 1
     out.append("Strongest patch: " + "; ".join(f"{name} {_patch(t)}" for name, t in tops.items()) +
-               (" \u2014 all three agree." if same else " \u2014 they do not all agree: they answer different questions "
+               (" — all agree." if same else " — they do not all agree: they answer different questions "
                 "(where [CLS] reads, where information can flow, what raises the class score)."))
-    out.append(f"Rollout with {fusion} fusion, discarding the lowest {_pct(discard)} of each layer's weights. "
+    out.append(class_sentence(data, target, discard))
+    out.append(f"Rollout and flow with {fusion} fusion, discarding the lowest {_pct(discard)} of each layer's weights. "
                f"Computed on {source_text(source, 'digit').replace('this text', 'this digit')}.")
     return out
+
+
+def other_class(probs: np.ndarray, target: int) -> int:
+    """The class Grad-rollout is compared with: the predicted one, or the runner-up if `target` is predicted."""
+    order = [int(c) for c in np.argsort(probs)[::-1]]
+    return order[1] if order[0] == target else order[0]
+
+
+def class_sentence(data: dict, target: int, discard: float) -> str:
+    """Grad-rollout depends on the class (rollout and flow do not): the maps of two classes compared."""
+    other = other_class(data["probs"], target)
+    mine = measures.grad_rollout_grid(data["attentions"], data["gradients"][target], discard)
+    theirs = measures.grad_rollout_grid(data["attentions"], data["gradients"][other], discard)
+    rho = measures.rank_correlation(mine, theirs)
+    role = "the runner-up" if other != int(np.argmax(data["probs"])) else "the predicted class"
+    return (f"Grad-rollout is class-specific: for class {target} it puts its strongest patch at "
+            f"{_patch(int(np.argmax(mine)))}, for class {other} ({role}, {_prob(data['probs'][other])}) at "
+            f"{_patch(int(np.argmax(theirs)))}; the two maps' rank correlation over the 16 patches is {rho:.2f}. "
+            "Raw attention, rollout and flow are the same whichever class you pick.")
+
+
+def _prob(p: float) -> str:
+    return "<1%" if p < 0.005 else _pct(p)
 
 
 def toy_sentences(data: dict, task: str, source: str) -> list[str]:

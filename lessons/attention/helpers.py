@@ -25,12 +25,17 @@ def live_text(sentence: str, second: str) -> dict:
     return compute.text_result(sentence, second)
 
 
+@st.cache_data(max_entries=16, show_spinner="Solving a maximum-flow problem for every pair of tokens…")
+def live_flow(sentence: str, second: str) -> dict:
+    return compute.flow_result(sentence, second)
+
+
 @st.cache_data(max_entries=8, show_spinner="Zeroing each of the 72 heads in turn…")
 def live_ablation(sentence: str, second: str) -> dict:
     return compute.ablation_result(sentence, second)
 
 
-@st.cache_data(max_entries=32, show_spinner="Running the tiny ViT and Grad-CAM on the digit…")
+@st.cache_data(max_entries=32, show_spinner="Running the tiny ViT, its attention gradients and Grad-CAM on the digit…")
 def live_digit(index: int) -> dict:
     return compute.digit_result(index)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lessons.attention import rollout
+
 # A head "is a previous-token head" (or next-token, or parks on [CLS]) on a sentence when it puts
 # at least this share of the words' attention there.
 PATTERN_SHARE = 0.5
@@ -71,3 +73,13 @@ def top_patch_share(grid_map: np.ndarray, k: int = 3) -> float:
     flat = np.sort(np.asarray(grid_map, dtype=np.float64).ravel())[::-1]
     total = flat.sum()
     return float(flat[:k].sum() / total) if total > 0 else 0.0
+
+
+def grad_rollout_grid(attentions: np.ndarray, gradients: np.ndarray, discard_ratio: float, grid: int = 4) -> np.ndarray:
+    """ViT Grad-rollout (rollout.grad_rollout) of one class -> the [CLS] row over the patches (grid, grid)."""
+    return cls_attention_grid(rollout.grad_rollout(attentions, gradients, discard_ratio), grid)
+
+
+def strongest_share(rows: np.ndarray) -> float:
+    """The mean over rows (N, T) of each row's largest weight."""
+    return float(np.asarray(rows).max(-1).mean())

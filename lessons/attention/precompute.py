@@ -22,6 +22,7 @@ def default_jobs() -> dict:
     for sentence, second in sorted(texts):
         jobs[compute.text_key(sentence, second)] = (compute.text_result, sentence, second)
         jobs[compute.ablation_key(sentence, second)] = (compute.ablation_result, sentence, second)
+        jobs[compute.flow_key(sentence, second)] = (compute.flow_result, sentence, second)
     jobs[compute.digit_key(D["digit"])] = (compute.digit_result, D["digit"])
     for task in TASKS:
         jobs[compute.toy_key(task)] = (compute.toy_result, task)

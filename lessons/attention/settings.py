@@ -29,11 +29,13 @@ DIGITS = 1000  # held-out MNIST-5k digits
 VIT_LAYERS = (1, 2, 3, 4)
 FUSIONS = ("mean", "max", "min")
 DISCARDS = (0.0, 0.5, 0.8, 0.9)
+PREDICTED = -1  # the class control's "the predicted class"
+VIT_CLASSES = (PREDICTED, *range(10))
 TASKS = {"reverse": "Reverse the sequence", "previous": "Copy the previous token"}
 
 DEFAULTS = {
     "view": "Head view", "sentence": ANIMAL, "second": "", "layer": 4, "head": 2, "token": ALL_TOKENS,
     "hide_cls": False, "hide_sep": False,
-    "digit": 0, "vit_layer": 4, "fusion": "mean", "discard": 0.0,
+    "digit": 0, "vit_layer": 4, "fusion": "mean", "discard": 0.0, "vit_class": PREDICTED,
     "task": "reverse",
 }

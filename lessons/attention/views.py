@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from lessons import ui
-from lessons.attention import charts, compute, content, helpers, measures, rollout
+from lessons.attention import charts, compute, content, flow, helpers, measures, rollout
 from lessons.attention import settings as S
 
 
@@ -79,7 +79,7 @@ def model_view(page: ui.LessonPage, result: dict) -> list[str]:
 
 
 def rollout_view(page: ui.LessonPage, result: dict) -> list[str]:
-    data, source, _, _ = _text_input(page)
+    data, source, sentence, second = _text_input(page)
     tokens, att = data["tokens"], data["attentions"]
     a, b = st.columns(2)
     with a:
@@ -89,9 +89,13 @@ def rollout_view(page: ui.LessonPage, result: dict) -> list[str]:
     drop = [i for i, t in enumerate(tokens) if (hide_cls and t == "[CLS]") or (hide_sep and t == "[SEP]")]
     raw, keep = rollout.without_tokens(att[-1].mean(0), drop)
     rolled, _ = rollout.without_tokens(rollout.attention_rollout(att), drop)
+    flowed = None
+    if len(tokens) <= flow.MAX_TOKENS:
+        flow_data, _ = helpers.shipped_or(page, compute.flow_key(sentence, second), helpers.live_flow, sentence, second)
+        flowed = flow_data["flow"]
     if not keep:
         st.info("Nothing left to draw: the text has no words once [CLS] and [SEP] are hidden.")
-        return content.rollout_sentences(tokens, att, source)
+        return content.rollout_sentences(tokens, att, source) + content.flow_sentences(tokens, att, flowed)
     labels = charts.token_labels(tokens, keep)
     height = page.chart_height(18)  # px per row
     left, right = st.columns(2)
@@ -102,9 +106,26 @@ def rollout_view(page: ui.LessonPage, result: dict) -> list[str]:
         page.chart(charts.heatmap(rolled, labels, labels, "Attention rollout, layers 1-6", height),
                    "0.5 A + 0.5 I per layer (heads averaged, rows renormalised), multiplied across the 6 layers.",
                    key=f"{S.SLUG}._rollout")
+    rows = {"raw, layer 6": raw[0], "rollout": rolled[0]}
+    left, right = st.columns(2)
+    with left:
+        if flowed is None:
+            st.info(f"Attention flow solves one maximum-flow problem for every pair of tokens ({len(tokens)}² = "
+                    f"{len(tokens) ** 2:,} here), so the page computes it for texts of at most {flow.MAX_TOKENS} "
+                    f"tokens; this one has {len(tokens)}. Shorten the text to see it.")
+        else:
+            shown, _ = rollout.without_tokens(flowed, drop)
+            rows["flow"] = shown[0]
+            page.chart(charts.heatmap(shown, labels, labels, "Attention flow, layers 1-6", height),
+                       "The maximum flow from each token after layer 6 to each input token through the graph of the "
+                       "same 0.5 A + 0.5 I layers, rows normalised (Abnar & Zuidema 2020). Colours scaled to this "
+                       "map's largest value.", key=f"{S.SLUG}._flow")
+    with right:
+        page.chart(charts.row_bars(rows, labels, page.chart_height(max(200, 18 * len(labels)))),
+                   f"One row of each map: what {labels[0]} traces back to.", key=f"{S.SLUG}._rows")
     if drop:
         st.caption("With tokens hidden, each row is renormalised over the tokens that are left.")
-    return content.rollout_sentences(tokens, att, source)
+    return content.rollout_sentences(tokens, att, source) + content.flow_sentences(tokens, att, flowed)
 
 
 def ablation_view(page: ui.LessonPage, result: dict) -> list[str]:
@@ -127,8 +148,12 @@ def ablation_view(page: ui.LessonPage, result: dict) -> list[str]:
 # --------------------------------------------------------------------------- images and the toy model
 
 
+def _class_label(c: int) -> str:
+    return "the predicted class" if c == S.PREDICTED else f"class {c}"
+
+
 def vit_view(page: ui.LessonPage, result: dict) -> list[str]:
-    a, b, c, d = st.columns([2, 1, 1, 1])
+    a, b, c, d, e = st.columns([3, 1, 1, 1, 2])
     with a:
         digit = page.control(st.slider, "digit", "Held-out digit (index)", 0, S.DIGITS - 1,
                              help="The 1,000 digits the ViT was not trained on, in the order 0, 1, 2, ... 9, 0, 1, ...")
@@ -136,28 +161,45 @@ def vit_view(page: ui.LessonPage, result: dict) -> list[str]:
         layer = page.control(st.selectbox, "vit_layer", "Layer", S.VIT_LAYERS)
     with c:
         fusion = page.control(st.selectbox, "fusion", "Head fusion", S.FUSIONS,
-                              help="How rollout combines the heads of a layer (vit-explain).")
+                              help="How rollout and flow combine the heads of a layer (vit-explain).")
     with d:
         discard = page.control(st.selectbox, "discard", "Discard ratio", S.DISCARDS,
                                format_func=lambda r: f"{r:.0%}",
-                               help="Rollout drops this share of each layer's lowest weights before adding the identity.")
+                               help="Rollout, flow and Grad-rollout drop this share of each layer's lowest weights "
+                                    "before adding the identity.")
+    with e:
+        chosen = page.control(st.selectbox, "vit_class", "Explain class", S.VIT_CLASSES, format_func=_class_label,
+                              help="The class whose score Grad-rollout and Grad-CAM follow. Raw attention, rollout "
+                                   "and flow do not depend on it.")
     data, source = helpers.shipped_or(page, compute.digit_key(digit), helpers.live_digit, digit)
     att = data["attentions"]  # (depth, H, T, T)
+    predicted = int(np.argmax(data["probs"]))
+    target = predicted if chosen == S.PREDICTED else int(chosen)
     heads = measures.cls_attention_grid(att[layer - 1], 4)  # (H, 4, 4)
     size = page.chart_height(110)
     per_head = {f"head {h + 1}": heads[h] for h in range(len(heads))} | {"mean of heads": heads.mean(0)}
     page.chart(charts.digit_overlays(data["pixels"], per_head, size),
                f"[CLS] attention to the 16 patches in layer {layer}, per head (each map scaled to its own maximum).",
                key=f"{S.SLUG}._vit_heads")
-    rolled = rollout.attention_rollout(att, fusion, discard)  # (T, T)
-    maps = {"raw attention (last layer)": measures.cls_attention_grid(att[-1].mean(0), 4),
-            "rollout": measures.cls_attention_grid(rolled, 4), "Grad-CAM": data["gradcam"]}
-    page.chart(charts.digit_overlays(data["pixels"], maps, page.chart_height(170)),
-               "The same digit three ways: the last layer's [CLS] attention (mean of heads), rollout through the 4 "
-               "layers, and Grad-CAM for the predicted class at the last block's attention input.",
+    layers = rollout.residual_layers(att, fusion, discard)  # (depth, T, T)
+    agnostic = {"raw attention (last layer)": measures.cls_attention_grid(att[-1].mean(0), 4),
+                "rollout": measures.cls_attention_grid(rollout.multiply_layers(layers)[-1], 4),
+                "attention flow": flow.attention_flow(layers, [0])[0, 1:].reshape(4, 4)}
+    page.chart(charts.digit_overlays(data["pixels"], agnostic, page.chart_height(150)),
+               f"Class-agnostic: the last layer's [CLS] attention (mean of heads), rollout and attention flow through "
+               f"the 4 layers ({fusion} fusion, lowest {discard:.0%} discarded). The same for every class.",
                key=f"{S.SLUG}._vit_compare")
-    result["vit"] = {"data": data, "source": source}
-    return content.vit_sentences(data, layer, fusion, discard, maps, source)
+    specific = {f"Grad-rollout, class {target}": measures.grad_rollout_grid(att, data["gradients"][target], discard),
+                f"Grad-CAM, class {target}": data["gradcam"][target]}
+    if target != predicted:
+        specific[f"Grad-rollout, class {predicted} (predicted)"] = measures.grad_rollout_grid(att, data["gradients"][predicted], discard)
+    page.chart(charts.digit_overlays(data["pixels"], specific, page.chart_height(150)),
+               f"Class-specific: Grad-rollout (each head's attention times the gradient of the class-{target} score, "
+               "negative parts clamped, heads averaged, rolled out with the identity; vit-explain, Chefer et al. "
+               "2021) and Grad-CAM at the last block's attention input for the same class.",
+               key=f"{S.SLUG}._vit_specific")
+    result["vit"] = {"data": data, "source": source, "target": target}
+    return content.vit_sentences(data, layer, fusion, discard, agnostic, target, source)
 
 
 def toy_view(page: ui.LessonPage, result: dict) -> list[str]:

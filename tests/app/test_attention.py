@@ -25,7 +25,9 @@ def charts(at) -> list:
 
 
 def specs(at) -> str:
-    return "\n".join(c.proto.spec for c in list(at.get("vega_lite_chart")) + list(at.get("arrow_vega_lite_chart")))
+    """The Altair charts' specs, one line each (JSON, so no newline inside)."""
+    return "\n".join(c.proto.spec.replace("\n", " ")
+                     for c in list(at.get("vega_lite_chart")) + list(at.get("arrow_vega_lite_chart")))
 
 
 def test_the_first_render_draws_the_shipped_head_view_without_importing_torch():
@@ -107,7 +109,19 @@ def test_focus_token_and_rollout_toggles():
 
 def test_digits_vit_controls_and_a_live_digit():
     at = open_lesson("attention", state={"view": "Digits ViT", "digit": 5, "fusion": "max", "discard": 0.9})
-    assert "your live digit" in texts(at) and "max fusion" in texts(at) and len(charts(at)) == 2
+    assert "your live digit" in texts(at) and "max fusion" in texts(at) and len(charts(at)) == 3
+
+
+def test_the_class_pick_changes_grad_rollout_and_grad_cam_but_not_rollout_or_flow():
+    at = open_lesson("attention", state={"view": "Digits ViT"})
+    assert "Grad-rollout, class 0" in specs(at) and "the shipped digit" in texts(at)
+    before = specs(at).split("\n")
+    at.selectbox(key="attention.vit_class").set_value(7).run()
+    after = specs(at).split("\n")
+    assert len(before) == 3 and len(after) == 3 and not at.error
+    assert after[0] == before[0] and after[1] == before[1]  # per-head attention, raw/rollout/flow: class-agnostic
+    assert after[2] != before[2] and "Grad-rollout, class 7" in after[2] and "class 0 (predicted)" in after[2]
+    assert "for class 7 it puts its strongest patch" in texts(at) and "the shipped digit" in texts(at)
 
 
 def test_try_this_names_the_run_it_judged():

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from lessons.attention import compute, measures, precompute, rollout, store, text, toy, vision
+from lessons.attention import compute, flow, measures, precompute, rollout, store, text, toy, vision
 from lessons.attention.settings import ANIMAL, DEFAULTS, FOX
 from models import zoo
 
@@ -59,6 +59,57 @@ def test_discard_keeps_cls_to_cls_and_zeroes_the_lowest():
     fused = np.array([[0.01, 0.5, 0.49], [0.2, 0.3, 0.5], [0.05, 0.9, 0.05]])
     kept = rollout.discard_lowest(fused, 0.34)  # 3 of 9: 0.01 (index 0, kept), 0.05, 0.05
     assert kept[0, 0] == 0.01 and kept[2, 0] == 0 and kept[2, 2] == 0 and kept[1, 0] == 0.2
+
+
+def brute_force_max_flow(capacity: np.ndarray, source: int, sink: int) -> float:
+    """Max-flow = min-cut (Ford & Fulkerson): the smallest capacity leaving any node set that holds
+    the source and not the sink, found by trying every such set."""
+    others = [n for n in range(len(capacity)) if n not in (source, sink)]
+    best = np.inf
+    for bits in range(2 ** len(others)):
+        side = {source} | {n for k, n in enumerate(others) if bits >> k & 1}
+        best = min(best, sum(capacity[a, b] for a in side for b in range(len(capacity)) if b not in side))
+    return float(best)
+
+
+def test_attention_flow_equals_the_minimum_cut_on_a_hand_graph():
+    # 2 layers, 3 tokens: 9 nodes; node l * 3 + i is token i after layer l
+    first = np.array([[0.5, 0.5, 0.0], [0.1, 0.8, 0.1], [0.0, 0.3, 0.7]])
+    second = np.array([[0.6, 0.0, 0.4], [0.2, 0.6, 0.2], [0.5, 0.0, 0.5]])
+    layers = np.stack([first, second])  # (L, T, T)
+    capacity = flow.layered_graph(layers)
+    assert capacity.shape == (9, 9) and capacity[3 + 1, 0 + 2] == 0.1 and capacity[6 + 0, 3 + 2] == 0.4
+    flows = flow.max_flows(layers)  # (T, T)
+    for i in range(3):
+        for j in range(3):
+            assert flows[i, j] == pytest.approx(brute_force_max_flow(capacity, 6 + i, j), abs=1e-5), (i, j)
+    # by hand: from output 0 two paths reach input 1, through token 0 of layer 1 (min(0.6, 0.5)) and
+    # through token 2 of layer 1 (min(0.4, 0.3)): 0.5 + 0.3
+    assert flows[0, 1] == pytest.approx(0.8, abs=1e-5)
+    np.testing.assert_allclose(flow.attention_flow(layers).sum(-1), 1.0, atol=1e-6)
+
+
+def test_attention_flow_equals_networkx_and_identity_flows_nowhere_else():
+    nx = pytest.importorskip("networkx")
+    rng = np.random.default_rng(1)
+    att = rng.random((3, 2, 5, 5)) ** 3  # (L, H, T, T)
+    att /= att.sum(-1, keepdims=True)
+    layers = rollout.residual_layers(att)  # (L, T, T)
+    graph = nx.from_numpy_array(flow.layered_graph(layers), create_using=nx.DiGraph, edge_attr="capacity")
+    ours = flow.max_flows(layers, [0, 4])  # (2, T)
+    for row, i in enumerate([0, 4]):
+        for j in range(5):
+            assert ours[row, j] == pytest.approx(nx.maximum_flow_value(graph, 3 * 5 + i, j), abs=2e-5)
+    eye = rollout.residual_layers(np.broadcast_to(np.eye(4), (2, 3, 4, 4)))
+    np.testing.assert_allclose(flow.attention_flow(eye), np.eye(4), atol=1e-6)
+
+
+def test_grad_rollout_by_hand():
+    # one layer, one head, 2 tokens: A * grad = [[0.5, -0.5], [0.2, 0.3]] -> clamp -> [[0.5, 0], [0.2, 0.3]]
+    att = np.array([[[[0.5, 0.5], [0.4, 0.6]]]])  # (L, H, T, T)
+    grad = np.array([[[[1.0, -1.0], [0.5, 0.5]]]])
+    mixed = (np.array([[0.5, 0.0], [0.2, 0.3]]) + np.eye(2)) / 2
+    np.testing.assert_allclose(rollout.grad_rollout(att, grad), mixed / mixed.sum(-1, keepdims=True), atol=1e-6)
 
 
 def test_hiding_tokens_renormalises_rows():

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from lessons.attention import compute, content, measures, rollout, store, toy, vision
+from lessons.attention import compute, content, flow, measures, rollout, store, toy, vision
 from lessons.attention.settings import ANIMAL, ANIMAL_WIDE, FOX, PRESETS
 from models import zoo
 from models.minilm import minilm_model_dir
@@ -69,6 +69,98 @@ def test_our_rollout_equals_vit_explain_on_the_tiny_vit():
         ours = rollout.attention_rollout(att, "mean", 0.0)
         np.testing.assert_allclose(ours[0, 1:], theirs, atol=1e-5)
         np.testing.assert_allclose(ours.sum(-1), 1.0, atol=1e-5)
+
+
+def reference_grad_rollout(pixels: np.ndarray, category: int, discard_ratio: float) -> np.ndarray:
+    """vit-explain's `VITAttentionGradRollout` (jacobgil/vit-explain, vit_grad_rollout.py), written here
+    from its description with torch hooks, independently of lessons/attention: a forward hook on each
+    block's attention dropout keeps the attention, a backward hook keeps its gradient; backward from the
+    class score; per layer, (attention * gradient) averaged over the heads, negative parts set to 0, the
+    `discard_ratio` lowest set to 0, (a + I) / 2, rows renormalised, multiplied onto the running product.
+    Kept from the lesson's choices, and named in rollout.grad_rollout: the gradients are reversed to
+    pair each layer with its own (they arrive last layer first: vit-explain issue 6), the rows (not the
+    columns) are renormalised, and the [CLS]-to-[CLS] entry is never discarded (as vit-explain's rollout).
+    Returns the [CLS] row over the patches (16,)."""
+    from models.digits import to_tensor
+
+    vit = copy.deepcopy(zoo.load("digits_vit")[0]).eval().requires_grad_(True)
+    attentions, gradients = [], []
+    for block in vit.blocks:
+        block.attn.dropout.register_forward_hook(lambda m, i, o: attentions.append(o.detach()))
+        block.attn.dropout.register_full_backward_hook(lambda m, gi, go: gradients.append(gi[0].detach()))
+    vit(to_tensor(pixels[None]))[0, category].backward()
+    gradients = gradients[::-1]
+    result = torch.eye(attentions[0].shape[-1], dtype=torch.float64)
+    for attention, grad in zip(attentions, gradients):
+        fused = (attention * grad).mean(dim=1)[0].double()  # (T, T)
+        fused[fused < 0] = 0
+        flat = fused.view(-1)
+        _, lowest = flat.topk(int(flat.numel() * discard_ratio), largest=False)
+        flat[lowest[lowest != 0]] = 0
+        a = (fused + torch.eye(fused.shape[-1], dtype=torch.float64)) / 2
+        a = a / a.sum(dim=-1, keepdim=True)
+        result = a @ result
+    return result[0, 1:].numpy()
+
+
+def test_our_grad_rollout_equals_vit_explain_on_the_tiny_vit():
+    model = zoo.load("digits_vit")[0]
+    for index, discard in ((0, 0.0), (7, 0.0), (3, 0.9)):
+        pixels, _ = vision.heldout_digit(index)
+        att, _ = vision.attentions(pixels)
+        gradients = vision.attention_gradients(pixels)  # (C, depth, H, T, T)
+        for category in (0, 3, 7):
+            ours = rollout.grad_rollout(att, gradients[category], discard)
+            np.testing.assert_allclose(ours[0, 1:], reference_grad_rollout(pixels, category, discard), atol=1e-5)
+            np.testing.assert_allclose(ours.sum(-1), 1.0, atol=1e-5)
+    assert zoo.count_hooks(model) == 0
+
+
+def test_grad_rollout_changes_with_the_class_and_the_page_says_by_how_much():
+    data = shipped(compute.digit_key(0))
+    probs, att = data["probs"], data["attentions"]
+    predicted, runner_up = [int(c) for c in np.argsort(probs)[::-1][:2]]
+    mine = measures.grad_rollout_grid(att, data["gradients"][predicted], 0.0)
+    theirs = measures.grad_rollout_grid(att, data["gradients"][runner_up], 0.0)
+    rho = measures.rank_correlation(mine, theirs)
+    assert np.argmax(mine) != np.argmax(theirs) and rho < 0.5  # class-specific
+    sentence = content.class_sentence(data, predicted, 0.0)
+    assert f"for class {predicted} it puts its strongest patch at {content._patch(int(np.argmax(mine)))}" in sentence
+    assert f"for class {runner_up} (the runner-up, <1%) at {content._patch(int(np.argmax(theirs)))}" in sentence
+    assert f"rank correlation over the 16 patches is {rho:.2f}" in sentence
+    # picking the runner-up compares it with the predicted class
+    assert f"for class {predicted} (the predicted class" in content.class_sentence(data, runner_up, 0.0)
+    # Grad-CAM for every class equals Grad-CAM computed for that class alone
+    pixels, _ = vision.heldout_digit(0)
+    np.testing.assert_allclose(data["gradcam"][runner_up], vision.grad_cams(pixels, [runner_up])[0], atol=1e-5)
+
+
+def test_attention_flow_is_nearly_even_and_piles_less_on_cls_than_rollout():
+    nx = pytest.importorskip("networkx")
+    for sentence in (ANIMAL, FOX):
+        out = compute.text_result(sentence, "")
+        tokens, att = out["tokens"], out["attentions"]
+        flowed = shipped(compute.flow_key(sentence, ""))["flow"]
+        words = measures.word_rows(tokens)
+        rolled = rollout.attention_rollout(att)
+        assert measures.strongest_share(flowed[words]) <= 1.5 / len(tokens)  # "nearly even"
+        assert flowed[words, 0].mean() < rolled[words, 0].mean() / 5  # rollout piles on [CLS], flow does not
+        text = " ".join(content.flow_sentences(tokens, att, flowed))
+        assert f"puts at most {100 * measures.strongest_share(flowed[words]):.0f}% on a single token" in text
+        assert f"and {100 * rolled[words, 0].mean():.0f}% on [CLS]" in text
+    # the shipped flow is scipy's; networkx gives the same on the real graph (a few pairs: it is slow)
+    layers = rollout.residual_layers(compute.text_result(ANIMAL, "")["attentions"])
+    graph = nx.from_numpy_array(flow.layered_graph(layers), create_using=nx.DiGraph, edge_attr="capacity")
+    L, T, _ = layers.shape
+    raw = flow.max_flows(layers, [0, 10])
+    for row, i in enumerate([0, 10]):
+        for j in (0, 2, 10):
+            assert raw[row, j] == pytest.approx(nx.maximum_flow_value(graph, L * T + i, j), abs=1e-4)
+    # on the digit, the flow map is nearly even too (top 3 of 16 patches: 3/16 = 19% if even)
+    digit = shipped(compute.digit_key(0))
+    grid = flow.attention_flow(rollout.residual_layers(digit["attentions"]), [0])[0, 1:].reshape(4, 4)
+    assert measures.top_patch_share(grid) < 0.25 < measures.top_patch_share(
+        measures.cls_attention_grid(rollout.attention_rollout(digit["attentions"]), 4))
 
 
 def test_the_preset_heads_show_their_pattern():
