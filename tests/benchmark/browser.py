@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -46,6 +47,21 @@ SETTLED = """async ([startMs, quietMs, timeoutMs]) => {
 }"""
 
 
+# Shared libraries that only the CUDA build of torch maps (CUDA, cuDNN, NCCL... and Triton, which the
+# CPU wheel does not install): their resident pages are what the cloud deployment's CPU wheel
+# (requirements.txt) does not hold. PyPI's default torch on this machine is the CUDA build.
+CUDA_BUILD_ONLY = re.compile(r"/nvidia/|/libtorch_cuda|/libc10_cuda|/libcu[a-z]*\.so|/libnv[A-Za-z_]*\.so|"
+                             r"/libnccl|/triton/|/libcaffe2_nvrtc")
+
+
+def cuda_build_only_bytes(process: psutil.Process) -> int:
+    """Resident bytes of `process` in mappings of CUDA-build-only libraries (0 with the CPU wheel)."""
+    try:
+        return sum(m.rss for m in process.memory_maps(grouped=True) if CUDA_BUILD_ONLY.search(m.path))
+    except (psutil.Error, OSError):
+        return 0
+
+
 class Server:
     """`streamlit run <app>` (the course by default) on a free loopback port."""
 
@@ -69,12 +85,16 @@ class Server:
                 time.sleep(0.05)
         self.health_seconds = time.perf_counter() - started
         self.peak_rss = 0
+        self.peak_cpu_wheel_rss = 0
 
     def rss(self) -> int:
-        """Resident memory of the server and its children, in bytes; also tracks the peak."""
+        """Resident memory of the server and its children, in bytes; also tracks the peak, and the peak
+        without the pages of libraries only the CUDA build of torch loads (`cpu_wheel_bytes`)."""
         proc = psutil.Process(self.process.pid)
-        total = proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True))
+        processes = [proc, *proc.children(recursive=True)]
+        total = sum(p.memory_info().rss for p in processes)
         self.peak_rss = max(self.peak_rss, total)
+        self.peak_cpu_wheel_rss = max(self.peak_cpu_wheel_rss, total - sum(map(cuda_build_only_bytes, processes)))
         return total
 
     def cpu_seconds(self) -> float:
@@ -182,14 +202,34 @@ async def interact(page, control: dict, step: int, timeout_ms: int = 60_000) -> 
         start = await page.evaluate(now)
         await thumb.press("ArrowRight" if step % 2 == 0 else "ArrowLeft")
     else:
-        box = page.locator('[data-testid="stSelectbox"]').filter(has_text=control["label"]).first
-        await box.click()
         choices = control.get("choices", [1, 0])
-        option = page.get_by_role("option").nth(choices[step % len(choices)])
-        await option.wait_for()
+        option = await open_select(page, control["label"], choices[step % len(choices)], timeout_ms)
         start = await page.evaluate(now)  # from the choice, not from opening the drop-down
         await option.click()
     return await settled(page, start, timeout_ms)
+
+
+async def open_select(page, label: str, position: int, timeout_ms: int = 60_000):
+    """Open the select box whose label is exactly `label` and return its option at `position`.
+
+    The box is found by its label, not by any text inside it (a box whose current value contains the
+    label would match too). A page that is still being redrawn (a lesson going live on a fresh
+    server) can replace the box between the click and the list: then the list is opened again.
+    """
+    label_re = re.compile(rf"^\s*{re.escape(label)}\s*$")
+    box = page.locator('[data-testid="stSelectbox"]').filter(
+        has=page.locator('[data-testid="stWidgetLabel"]').filter(has_text=label_re)).first
+    deadline = time.perf_counter() + timeout_ms / 1000
+    while True:
+        await box.get_by_role("button", name="Open").click(timeout=timeout_ms)  # the combo box's arrow
+        option = page.get_by_role("option").nth(position)
+        try:
+            await option.wait_for(timeout=5_000)
+            return option
+        except Exception:
+            if time.perf_counter() > deadline:
+                raise
+            await page.keyboard.press("Escape")
 
 
 async def settled(page, start_ms: float, timeout_ms: int = 60_000) -> float:

@@ -6,7 +6,9 @@ by the same Streamlit on this machine in the same run):
   page in a new browser context (cold cache); the time until it is usable (browser.USABLE: the run
   has finished, no skeleton is left, a control and the main picture are drawn);
 - memory: that server's resident memory after the visitor changed the page's main control a number
-  of times (a server on which one student used one lesson);
+  of times (a server on which one student used one lesson), without the resident pages of the
+  libraries only the CUDA build of torch loads (browser.CUDA_BUILD_ONLY: the deployment installs the
+  CPU wheel, PyPI's default on this machine is the CUDA build); the full RSS stands beside it;
 - warm server: on the same server, WARM_AFTER seconds after it started, a second student opens the
   page in another new context: its usable time;
 - floor rerun: the trivial page's rerun after a control change, the reference for every lesson's
@@ -39,18 +41,23 @@ def lesson_bench_value(slug: str, name: str, default):
         return default
 
 
-def libraries_memory_mb(slug: str) -> float:
-    """Resident memory of a bare Python process that has done only the lesson's warm-up steps (its
-    libraries and shared models, no Streamlit server): what the lesson needs before any student."""
+def libraries_memory_mb(slug: str) -> tuple[float, float]:
+    """Resident memory of a bare Python process, with the server's process settings, that has done
+    only the lesson's warm-up steps (its libraries and shared models, no Streamlit server): what the
+    lesson needs before any student. (RSS, RSS without CUDA-build-only libraries), in MB."""
+    import json
     import os
     import subprocess
     import sys
 
-    code = ("import psutil; from lessons import warmup; warmup.wait(%r); "
-            "print(psutil.Process().memory_info().rss / 2**20)" % slug)
+    code = ("import json, psutil; from lessons import process_settings; process_settings.apply(); "
+            "from lessons import warmup; from tests.benchmark.browser import cuda_build_only_bytes; "
+            "warmup.wait(%r); p = psutil.Process(); rss = p.memory_info().rss; "
+            "print(json.dumps([rss / 2**20, (rss - cuda_build_only_bytes(p)) / 2**20]))" % slug)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=web.ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    return float(out.stdout.split()[-1])
+                         cwd=web.ROOT, env=dict(os.environ))
+    total, cpu_wheel = json.loads(out.stdout.strip().splitlines()[-1])
+    return total, cpu_wheel
 
 
 async def _one_server(playwright, app: str, path: str, needs_picture: bool, control: dict | None,
@@ -71,7 +78,8 @@ async def _one_server(playwright, app: str, path: str, needs_picture: bool, cont
             print(f"first minute on /{path}: the main control could not be changed: {result['interaction_error']}")
         result["reruns"] = reruns
         server.rss()
-        result["memory_mb"] = server.peak_rss / 2**20
+        result["memory_mb"] = server.peak_cpu_wheel_rss / 2**20
+        result["rss_mb"] = server.peak_rss / 2**20
         await context.close()
         await asyncio.sleep(max(0.0, warm_after - (time.perf_counter() - started)))
         context, page, result["warm"] = await web.open_usable(chromium, f"{server.url}/{path}", needs_picture)
@@ -94,7 +102,7 @@ async def first_minute_rows(slugs: list[str], playwright, quick: bool = False) -
         Row("floor: trivial page usable, fresh server (first visitor)", floor["fresh"], "s", None),
         Row(f"floor: trivial page usable, warm server ({warm_after:g} s after start), new tab", floor["warm"], "s", None),
         Row("floor: trivial page rerun after a control change, median", floor_rerun, "s", None),
-        Row("floor: trivial page server memory", floor["memory_mb"], "MB", None),
+        Row("floor: trivial page server memory", floor["rss_mb"], "MB", None),
     ]
     home = await _one_server(playwright, "streamlit_app.py", "", False, None, 0, warm_after)
     rows.append(Row("home usable, fresh server (first visitor)", home["fresh"], "s",
@@ -113,8 +121,9 @@ async def first_minute_rows(slugs: list[str], playwright, quick: bool = False) -
         if lesson["reruns"]:
             rows.append(Row(f"/{slug} first {changes} changes of its main control, median", statistics.median(lesson["reruns"]),
                             "s", None, note=f"floor rerun {floor_rerun:.2f} s"))
-        needed = libraries_memory_mb(slug)
-        rows.append(Row(f"/{slug} server memory, one student used only this lesson", lesson["memory_mb"], "MB",
-                        lesson_bench_value(slug, "MEMORY_BUDGET_MB", DEFAULT_MEMORY_BUDGET_MB),
-                        note=f"its libraries and models alone, in a bare process: {needed:.0f} MB"))
+        needed, needed_cpu_wheel = libraries_memory_mb(slug)
+        rows.append(Row(f"/{slug} server memory, one student used only this lesson (without CUDA-only libraries)",
+                        lesson["memory_mb"], "MB", lesson_bench_value(slug, "MEMORY_BUDGET_MB", DEFAULT_MEMORY_BUDGET_MB),
+                        note=f"RSS {lesson['rss_mb']:.0f} MB with the CUDA build's libraries; its libraries and models "
+                             f"alone, in a bare process: {needed_cpu_wheel:.0f} MB ({needed:.0f} MB)"))
     return rows

@@ -177,3 +177,21 @@ def test_embeddings_projections_other_than_umap_wait_for_everything_before_umap_
     steps = registry.get("embeddings").warm
     assert steps[steps.index(WITHOUT_UMAP) + 1] == "umap"
     assert not any("umap" in step for step in steps[: steps.index(WITHOUT_UMAP) + 1])
+
+
+def test_the_server_never_loads_triton_which_a_cpu_server_cannot_use():
+    """process_settings.apply() marks Triton absent before torch is imported: torchvision (through
+    torch._dynamo) then does not load it, as with the CPU wheel, and torch knows it has no Triton."""
+    code = textwrap.dedent("""
+        import json, sys
+        from lessons import process_settings
+        process_settings.apply()
+        import torchvision, torch._dynamo
+        from torch.utils._triton import has_triton
+        print(json.dumps({"triton": sys.modules.get("triton") is not None, "has_triton": has_triton(),
+                          "dynamo": "torch._dynamo" in sys.modules}))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                         env={k: v for k, v in os.environ.items() if k != "LOOK_INSIDE_ALLOW_TRITON"})
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"triton": False, "has_triton": False, "dynamo": True}
