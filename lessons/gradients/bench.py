@@ -127,6 +127,9 @@ if __name__ == "__main__":
     for row in compute_figures():
         print(row)
 
-# The control the benchmark changes in the browser (tests/benchmark): the activation, sigmoid then ReLU (the
-# healthy preset); each change reruns the page and redraws the view from a shipped run.
+# The control the benchmark changes in the browser (tests/benchmark): the activation, sigmoid then ReLU. Each
+# choice has a shipped run at the default settings (compute.ACTIVATION_VARIANTS), so every change redraws the
+# Norms chart with other numbers (sigmoid's first layer ~1e-5 of ReLU's) without training. The box is the first
+# control of the left column, inside the first screen of a 1400 x 1000 window: opening a select box that has
+# to be scrolled into view first can fail, because its list closes on any scroll of the page (react-aria).
 MAIN_CONTROL = {"kind": "select", "label": "Activation", "choices": [0, 2]}

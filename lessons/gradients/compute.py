@@ -117,6 +117,19 @@ def matching_preset(spec: RunSpec) -> str | None:
     return None
 
 
+# Shipped beside the presets: the default settings with each other activation, so that the lesson's main
+# control changes the picture on the first screen, before anyone trains (the activation is what the lesson
+# is about). Keys "activation_<name>".
+ACTIVATION_VARIANTS: dict[str, RunSpec] = {f"activation_{a}": replace(RunSpec(), activation=a)
+                                           for a in ACTIVATIONS if a != RunSpec().activation}
+SHIPPED_SPECS: dict[str, RunSpec] = {**{key: p.spec for key, p in PRESETS.items()}, **ACTIVATION_VARIANTS}
+
+
+def matching_shipped(spec: RunSpec) -> str | None:
+    """The key of the shipped run (a preset or an activation variant) with exactly these settings."""
+    return next((key for key, shipped in SHIPPED_SPECS.items() if shipped == spec), None)
+
+
 # --------------------------------------------------------------------------- data
 
 

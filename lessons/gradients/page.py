@@ -72,12 +72,14 @@ def preset_buttons(page: ui.LessonPage) -> None:
 
 def controls(page: ui.LessonPage) -> None:
     with st.expander("Network", expanded=True):
+        # The activation first: it is the lesson's main control, and it stays in the first screen (a select box
+        # near the bottom edge is scrolled into view to be opened, and its list closes on that scroll).
+        page.control(st.selectbox, "activation", "Activation", compute.ACTIVATIONS, format_func=TITLES["activation"].get)
         page.control(st.radio, "architecture", "Network", compute.ARCHITECTURES, horizontal=True,
                      format_func=TITLES["architecture"].get,
                      help="MLP on flattened digits, or a CNN of 3x3 convolutions (at most 32 channels).")
         page.control(st.select_slider, "depth", "Depth (hidden layers)", DEPTHS)
         page.control(st.select_slider, "width", "Width (units; CNN: channels, at most 32)", WIDTHS)
-        page.control(st.selectbox, "activation", "Activation", compute.ACTIVATIONS, format_func=TITLES["activation"].get)
         page.control(st.selectbox, "init", "Initialization", compute.INITS, format_func=TITLES["init"].get)
         page.control(st.selectbox, "norm", "Normalization", compute.NORMS, format_func=TITLES["norm"].get)
         page.control(st.toggle, "residual", "Residual connections")

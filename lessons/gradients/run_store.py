@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lessons.gradients.compute import PRESETS, Run, RunSpec
+from lessons.gradients.compute import PRESETS, SHIPPED_SPECS, Run, RunSpec
 
 MAX_RUNS = 6
 SIGNIFICANT = 3  # digits kept in the JSON file (0.5% at most: finer than any chart shows)
@@ -68,5 +68,7 @@ def write_presets(path: Path, presets: dict[str, dict]) -> None:
 
 def load_presets(path: Path) -> dict[str, Run]:
     stored = json.loads(gzip.decompress(Path(path).read_bytes()))["presets"]
-    return {key: run_from_json(item, name=f"{PRESETS[key].title} (precomputed)")
-            for key, item in stored.items() if key in PRESETS}
+    def name(key: str) -> str:
+        return f"{PRESETS[key].title if key in PRESETS else SHIPPED_SPECS[key].describe()} (precomputed)"
+
+    return {key: run_from_json(item, name=name(key)) for key, item in stored.items() if key in SHIPPED_SPECS}

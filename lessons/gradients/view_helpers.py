@@ -33,6 +33,7 @@ def cached_data() -> compute.DigitsData:
 
 
 def presets() -> dict[str, compute.Run]:
+    """The shipped runs by key: every preset, and the default settings with each other activation."""
     return {key: run for key, run in cached_presets().items()}
 
 
@@ -68,6 +69,10 @@ def choose_displayed(spec: compute.RunSpec) -> tuple[compute.Run, str | None]:
     key = compute.matching_preset(spec)
     if key is not None:
         return shipped[key], (f"Showing the shipped precomputed run of the {compute.PRESETS[key].title} preset: "
+                              "press Train to train it yourself.")
+    key = compute.matching_shipped(spec)
+    if key is not None:
+        return shipped[key], (f"Showing the shipped precomputed run of these settings ({spec.describe()}): "
                               "press Train to train it yourself.")
     if runs:
         return runs[-1], "Showing your latest run: the controls have changed since, press Train to run them."

@@ -150,7 +150,7 @@ def displayed_pair(specs) -> tuple[compute.Run, compute.Run] | None:
     pair = vh.compare_runs()
     if len(pair) == 2 and (pair[0].spec, pair[1].spec) == specs:
         return pair[0], pair[1]
-    keys = [compute.matching_preset(s) for s in specs]
+    keys = [compute.matching_shipped(s) for s in specs]
     if None not in keys:
         shipped = vh.presets()
         return shipped[keys[0]], shipped[keys[1]]

@@ -47,6 +47,30 @@ def test_the_shipped_run_shows_before_the_first_click():
     assert at.session_state["gradients.runs"] == []
 
 
+def chart_data(at: AppTest):
+    """The first chart's data (the Norms view's per-layer lines) as a DataFrame."""
+    import pyarrow as pa
+
+    chart = charts(at)[0]
+    datasets = chart.proto.datasets or []
+    raw = datasets[0].data.data if datasets else chart.proto.data.data
+    return pa.ipc.open_stream(raw).read_all().to_pandas()
+
+
+def test_the_activation_changes_the_picture_before_any_training():
+    """The main control answers on the first screen: each activation at the default settings has a
+    shipped run, and sigmoid's first-layer gradient is far below ReLU's."""
+    at = open_lesson("gradients")
+    relu = chart_data(at)
+    at.selectbox(key="gradients.activation").set_value("sigmoid").run()
+    assert not at.exception
+    sigmoid = chart_data(at)
+    assert "shipped precomputed run of these settings (mlp 10x64 sigmoid, kaiming init" in texts(at)
+    first = lambda frame: frame[(frame.depth == frame.depth.min()) & (frame.step == frame.step.min())].raw.iloc[0]
+    assert first(sigmoid) < 1e-3 * first(relu)
+    assert at.session_state["gradients.runs"] == []  # nothing was trained: the shipped run answered
+
+
 @pytest.mark.parametrize("view", VIEWS)
 def test_every_view_draws_from_the_shipped_run(view):
     at = open_lesson("gradients", state={"view": view})

@@ -2,6 +2,7 @@
 shipped runs against a fresh run, the do-it-yourself script, and a first render without torch."""
 import json
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -210,11 +211,21 @@ def test_session_keeps_at_most_six_runs_and_never_drops_a_live_one():
     assert len(runs) == run_store.MAX_RUNS and live in runs
 
 
-def test_shipped_file_is_small_and_has_every_preset(shipped):
-    assert PRESET_FILE.stat().st_size < 250_000
-    assert set(shipped) == set(compute.PRESETS)
+def test_shipped_file_is_small_and_has_every_preset_and_activation(shipped):
+    assert PRESET_FILE.stat().st_size < 300_000  # 10 runs x 100 steps x 11 layers x 14 statistics
+    assert set(shipped) == set(compute.PRESETS) | set(compute.ACTIVATION_VARIANTS)
     for key, run in shipped.items():
-        assert run.spec == compute.PRESETS[key].spec
+        assert run.spec == compute.SHIPPED_SPECS[key]
+    # the main control (Activation) has a shipped run for every choice at the default settings
+    defaults = compute.RunSpec()
+    assert {compute.matching_shipped(replace(defaults, activation=a)) for a in compute.ACTIVATIONS} >= {
+        "healthy", "activation_sigmoid", "activation_tanh", "activation_gelu"}
+
+
+@pytest.mark.parametrize("key", ["activation_sigmoid", "activation_tanh", "activation_gelu"])
+def test_shipped_activation_variants_start_like_a_fresh_run(key, shipped, data):
+    fresh = compute.train_to_end(replace(compute.SHIPPED_SPECS[key], steps=2), data)
+    np.testing.assert_allclose(np.asarray(fresh.stats)[:2, :, 0], np.asarray(shipped[key].stats)[:2, :, 0], rtol=0.02)
 
 
 def test_shipped_default_run_equals_a_fresh_run(shipped, data):
