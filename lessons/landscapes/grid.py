@@ -1,16 +1,19 @@
 """Loss at many points of weight space, fast: theta + sum_j c_j * d_j for a batch of coefficient rows.
 
 The straightforward way loads a state dict per grid point and runs one forward pass (8-24 % of the
-matmul rate, issue 13). Here many points go through one call with their parameters stacked along a
-leading dimension of size K:
+matmul rate, issue 13). Here it does less and does it better:
 
-- MLPs (`kind="mlp"`, `"resmlp"`): the first layer's input is shared by all K points, so its K weight
-  matrices become one (N, in) @ (in, K*out) matrix multiply; later layers are batched matmuls
-  (K, N, in) @ (K, in, out). That is how an MLP grid reaches a large share of the matmul rate.
-- the CNN (`kind="cnn"`): one `torch.func.functional_call` per point on a private copy of the model,
-  with input and conv weights in channels_last (grouped convolutions and vmap were slower here).
+- Less: a slice moves the weights along m = 1 or 2 directions only, and the first layer is linear in
+  its weights, so its output at every point is a combination of m + 1 outputs computed once per grid
+  (first_layer_basis). For the digits MLP that layer holds 97 % of the multiply-adds (784 x 32 of the
+  first weight matrix), for the CNN the 1-channel convolution and its 25 MB output per point.
+- Better: the MLPs (`kind="mlp"`, `"resmlp"`) stack K points' parameters along a leading dimension and
+  run every later layer as one batched matmul (K, N, in) @ (K, in, out); the CNN (`kind="cnn"`, the
+  course's DigitsCNN) runs its own forward in channels-last layout (oneDNN's fast convolution), with
+  max-pooling as two element-wise maxima and ReLU after the pool (they commute), one point at a time
+  (grouped convolutions over stacked points and vmap were slower here).
 
-Never writes into a shared model. No streamlit.
+Never writes into a shared model: the parameters are copied into a flat vector. No streamlit.
 """
 from __future__ import annotations
 
@@ -23,32 +26,40 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.func import functional_call
 
 POINTS_PER_CALL = 128  # MLP grid points stacked in one batched forward pass
+CNN_POINTS_PER_CALL = 16  # CNN points per call (a progress update each)
+CNN_POINTS_PER_MATMUL = 2  # CNN points whose first convolution is one matrix multiply
+CNN_SAMPLES_PER_CALL = 100  # digits per CNN forward: the first layer's output (100 x 784 x 2 x 16 floats, 10 MB) stays in the cache
 
 
 @dataclass
 class SliceNet:
-    """A model reduced to what a slice needs: its kind, its weights as one flat vector (D,), the
-    parameter names and shapes to unflatten it, and (for the CNN) a private copy to call."""
+    """A model reduced to what a slice needs: its kind, its weights as one flat vector (D,), and the
+    parameter names and shapes to unflatten it. A copy: the model it came from is never touched."""
 
     kind: str  # "mlp", "resmlp" or "cnn"
     theta: torch.Tensor  # (D,)
     names: list[str]
     shapes: list[torch.Size]
-    module: nn.Module | None = None  # private copy, only for "cnn"
     skips: bool = True  # only for "resmlp"
+    buffers: dict[str, torch.Tensor] | None = None  # BatchNorm running statistics (eval mode), only for "resmlp"
 
     @classmethod
     def from_model(cls, model: nn.Module, kind: str) -> SliceNet:
+        if kind == "cnn" and getattr(model, "config", {}).get("activation", "relu") != "relu":
+            raise ValueError("the CNN grid forward is DigitsCNN's with ReLU")
         named = [(n, p.detach()) for n, p in model.named_parameters()]
         theta = torch.cat([p.reshape(-1) for _, p in named]).float().clone()  # (D,)
-        module = None
-        if kind == "cnn":
-            module = copy.deepcopy(model).eval().to(memory_format=torch.channels_last)
-        return cls(kind, theta, [n for n, _ in named], [p.shape for _, p in named], module,
-                   bool(getattr(model, "skips", True)))
+        buffers = {n: b.detach().clone() for n, b in model.named_buffers()}
+        return cls(kind, theta, [n for n, _ in named], [p.shape for _, p in named],
+                   bool(getattr(model, "skips", True)), buffers)
+
+    @property
+    def conv_layers(self) -> list[str]:
+        """The CNN's convolutions in order: ["features.conv1", "features.conv2"]."""
+        convs = [n[:-len(".weight")] for n, s in zip(self.names, self.shapes) if len(s) == 4]
+        return sorted(convs, key=lambda n: int(n.rsplit("conv", 1)[1]))
 
     def flatten(self, params: dict[str, torch.Tensor]) -> torch.Tensor:
         return torch.cat([params[n].reshape(-1) for n in self.names]).float()  # (D,)
@@ -76,54 +87,148 @@ def _shared_first_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tens
     return h.view(len(x), k, out).transpose(0, 1)  # (K, N, out)
 
 
-def stacked_logits(net: SliceNet, weights: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-    """Logits (K, N, 10) of K weight sets (each tensor (K, *shape)) on the shared input x (N, ...)."""
+def _stacked_batchnorm(h: torch.Tensor, weights: dict, buffers: dict, name: str, eps: float = 1e-5) -> torch.Tensor:
+    """BatchNorm1d in eval mode (running statistics) with K stacked scales and shifts: h (K, N, w)."""
+    scale = weights[f"{name}.weight"] / torch.sqrt(buffers[f"{name}.running_var"] + eps)  # (K, w)
+    shift = weights[f"{name}.bias"] - buffers[f"{name}.running_mean"] * scale  # (K, w)
+    return torch.addcmul(shift[:, None, :], h, scale[:, None, :])  # (K, N, w)
+
+
+def _max_pool_nhwc(h: torch.Tensor) -> torch.Tensor:
+    """nn.MaxPool2d(2) on channels-last activations: (N, H, W, C) -> (N, H // 2, W // 2, C), as two
+    element-wise maxima of strided halves (much faster here than max_pool2d on this layout)."""
+    rows, cols = h.shape[1] // 2, h.shape[2] // 2
+    h = h[:, :2 * rows, :2 * cols]
+    h = torch.maximum(h[:, 0::2], h[:, 1::2])  # (N, H/2, W, C)
+    return torch.maximum(h[:, :, 0::2], h[:, :, 1::2])  # (N, H/2, W/2, C)
+
+
+def _conv_nhwc(h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """A 3x3, padding-1 convolution (DigitsCNN's) on channels-last activations: (N, H, W, C) -> (N, H, W, C')."""
+    out = F.conv2d(h.permute(0, 3, 1, 2), weight.contiguous(memory_format=torch.channels_last), bias, padding=1)
+    return out.permute(0, 2, 3, 1)  # (N, H, W, C'): a view of oneDNN's channels-last output
+
+
+def im2col_3x3(x: torch.Tensor) -> torch.Tensor:
+    """The zero-padded 3x3 neighbourhood of every pixel: x (N, 1, H, W) -> (N, H, W, 9), taps in the
+    order of a (C, 1, 3, 3) conv weight flattened to (C, 9)."""
+    height, width = x.shape[2:]
+    padded = F.pad(x[:, 0], (1, 1, 1, 1))  # (N, H+2, W+2)
+    return torch.stack([padded[:, dy:dy + height, dx:dx + width] for dy in range(3) for dx in range(3)], -1)
+
+
+def _cnn_logits(net: SliceNet, weights: dict[str, torch.Tensor], cols: torch.Tensor) -> torch.Tensor:
+    """DigitsCNN (conv-relu-pool blocks, fc1-relu-(dropout)-fc2, eval mode) at K points of weight space.
+
+    weights: {name: (K, *shape)}; cols: im2col_3x3 of the digits, (n, 28, 28, 9). The first convolution
+    has one input channel, so for all K points it is one matrix multiply of the shared neighbourhoods
+    with the K stacked filters (n*784, 9) @ (9, K*16); later convolutions run per point on oneDNN in
+    channels-last layout. Returns logits (K, n, 10)."""
+    convs = net.conv_layers
+    w1, b1 = weights[f"{convs[0]}.weight"], weights[f"{convs[0]}.bias"]  # (K, C, 1, 3, 3), (K, C)
+    points, channels = w1.shape[:2]
+    n, height, width = cols.shape[:3]
+    first = cols.reshape(-1, 9) @ w1.reshape(points * channels, 9).t()  # (n*H*W, K*C), bias added after the pool
+    pooled = _max_pool_nhwc(first.view(n, height, width, points * channels))  # (n, H/2, W/2, K*C)
+    # a per-channel bias and ReLU both commute with max-pooling: applied to 4x fewer values
+    pooled = torch.relu(pooled.add_(b1.reshape(-1)))
+    pooled = pooled.view(*pooled.shape[:3], points, channels)  # (n, H/2, W/2, K, C)
+    logits = []
+    for k in range(points):
+        h = pooled[..., k, :].contiguous()  # (n, H/2, W/2, C) of point k
+        for conv in convs[1:]:
+            h = torch.relu(_max_pool_nhwc(_conv_nhwc(h, weights[f"{conv}.weight"][k], weights[f"{conv}.bias"][k])))
+        flat = h.permute(0, 3, 1, 2).flatten(1)  # (n, C*H*W) in the (C, H, W) order of the classifier's flatten
+        hidden = torch.relu(F.linear(flat, weights["classifier.fc1.weight"][k], weights["classifier.fc1.bias"][k]))
+        logits.append(F.linear(hidden, weights["classifier.fc2.weight"][k], weights["classifier.fc2.bias"][k]))
+    return torch.stack(logits)  # (K, n, 10)
+
+
+FIRST_LAYER = {"mlp": "fc1", "resmlp": "stem"}
+
+
+@torch.no_grad()
+def first_layer_basis(net: SliceNet, directions: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """The first layer's outputs at theta and along each direction, computed once for a whole grid.
+
+    A slice moves the weights along a few directions only, and the first layer is linear in its weight
+    and bias: at theta + sum_j c_j d_j its output is A_0 + sum_j c_j A_j, where A_0 is its output with
+    theta's first-layer weights and A_j its output with direction j's first-layer weights and bias alone
+    (the input x is the same at every point). So m + 1 first-layer passes replace one per grid point,
+    and each point's first layer becomes a combination of m + 1 stored outputs.
+
+    For the MLPs (the CNN shares its first layer's input instead, _cnn_logits). directions (m, D);
+    x (N, 1, 28, 28). Returns (m + 1, N, out).
+    """
+    name = FIRST_LAYER[net.kind]
+    theta, along = net.unflatten(net.theta), net.unflatten(directions)
+    weight = torch.cat([theta[f"{name}.weight"][None], along[f"{name}.weight"]])  # (m+1, out, ...)
+    bias = torch.cat([theta[f"{name}.bias"][None], along[f"{name}.bias"]])  # (m+1, out)
+    return _shared_first_linear(x.flatten(1), weight, bias).contiguous()  # (m+1, N, out)
+
+
+def stacked_logits(net: SliceNet, weights: dict[str, torch.Tensor], x: torch.Tensor,
+                   basis: torch.Tensor | None = None, mix: torch.Tensor | None = None) -> torch.Tensor:
+    """Logits (K, N, 10) of K weight sets (each tensor (K, *shape)) on the shared input x (N, ...).
+    MLPs: basis (m+1, N, out) from first_layer_basis and mix (K, m+1) give the K points' first-layer
+    outputs (mix @ basis); without them the first layer runs here. The CNN ignores both (_cnn_logits)."""
+    if net.kind == "cnn":  # the digits in chunks whose first-layer output stays in the cache
+        cols = im2col_3x3(x)  # (N, 28, 28, 9)
+        points = next(iter(weights.values())).shape[0]
+        groups = [{n: w[g:g + CNN_POINTS_PER_MATMUL] for n, w in weights.items()}
+                  for g in range(0, points, CNN_POINTS_PER_MATMUL)]
+        return torch.cat([torch.cat([_cnn_logits(net, group, cols[s:s + CNN_SAMPLES_PER_CALL])
+                                     for s in range(0, len(x), CNN_SAMPLES_PER_CALL)], 1)
+                          for group in groups])  # (K, N, 10)
     x = x.flatten(1)  # (N, 784)
+    name = FIRST_LAYER[net.kind]
+    if basis is None:
+        first = _shared_first_linear(x, weights[f"{name}.weight"], weights[f"{name}.bias"])  # (K, N, out)
+    else:
+        first = (mix @ basis.view(len(basis), -1)).view(len(mix), *basis.shape[1:])  # (K, N, out)
     if net.kind == "mlp":  # DigitsMLP: fc1, relu, fc2, relu, ..., fcL
         layers = sorted({n.split(".")[0] for n in net.names}, key=lambda s: int(s[2:]))
-        h = _shared_first_linear(x, weights[f"{layers[0]}.weight"], weights[f"{layers[0]}.bias"])
+        h = first
         for layer in layers[1:]:
             h = _stacked_linear(torch.relu(h), weights[f"{layer}.weight"], weights[f"{layer}.bias"])
         return h
-    if net.kind == "resmlp":  # lessons.landscapes.nets.ResidualMLP
-        h = torch.relu(_shared_first_linear(x, weights["stem.weight"], weights["stem.bias"]))  # (K, N, w)
+    if net.kind == "resmlp":  # lessons.landscapes.nets.ResidualMLP, BatchNorm in eval mode
+        bn = net.buffers
+        h = torch.relu(_stacked_batchnorm(first, weights, bn, "stem_bn"))  # (K, N, w)
         blocks = len({n.split(".")[1] for n in net.names if n.startswith("blocks.")})
         for i in range(blocks):
-            r = torch.relu(_stacked_linear(h, weights[f"blocks.{i}.fc1.weight"], weights[f"blocks.{i}.fc1.bias"]))
-            r = _stacked_linear(r, weights[f"blocks.{i}.fc2.weight"], weights[f"blocks.{i}.fc2.bias"])
+            b = f"blocks.{i}"
+            r = _stacked_linear(h, weights[f"{b}.fc1.weight"], weights[f"{b}.fc1.bias"])
+            r = torch.relu(_stacked_batchnorm(r, weights, bn, f"{b}.bn1"))
+            r = _stacked_linear(r, weights[f"{b}.fc2.weight"], weights[f"{b}.fc2.bias"])
+            r = _stacked_batchnorm(r, weights, bn, f"{b}.bn2")
             h = torch.relu(h + r if net.skips else r)  # (K, N, w)
         return _stacked_linear(h, weights["head.weight"], weights["head.bias"])
     raise ValueError(f"no stacked forward for {net.kind!r}")
 
 
-def _cnn_logits(net: SliceNet, flat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """One point (D,) through the private CNN copy, channels_last -> (N, 10)."""
-    weights = {name: (w.contiguous(memory_format=torch.channels_last) if w.dim() == 4 else w)
-               for name, w in net.unflatten(flat).items()}
-    return functional_call(net.module, weights, (x,))
-
-
 @torch.no_grad()
 def evaluate_points(net: SliceNet, directions: torch.Tensor, coeffs: np.ndarray | torch.Tensor,
-                    x: torch.Tensor, y: torch.Tensor, points_per_call: int = POINTS_PER_CALL,
+                    x: torch.Tensor, y: torch.Tensor, points_per_call: int | None = None,
+                    reuse_first_layer: bool = True, basis: torch.Tensor | None = None,
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Mean cross-entropy and accuracy at theta + coeffs @ directions.
 
     directions (m, D); coeffs (P, m); x (N, 1, 28, 28); y (N,). Returns loss (P,), acc (P,).
+    reuse_first_layer: take every point's first layer from first_layer_basis (the lesson's path);
+    False runs every layer at every point (the benchmark's measure of the stacked kernels alone).
+    basis: first_layer_basis(net, directions, x), when the caller evaluates the same plane in parts.
     """
     coeffs = torch.as_tensor(np.asarray(coeffs, dtype=np.float32))  # (P, m)
+    per_call = points_per_call or (CNN_POINTS_PER_CALL if net.kind == "cnn" else POINTS_PER_CALL)
+    if basis is None and reuse_first_layer and net.kind in FIRST_LAYER:
+        basis = first_layer_basis(net, directions, x)  # (m+1, N, ...)
     losses, accs = torch.empty(len(coeffs)), torch.empty(len(coeffs))
-    if net.kind == "cnn":
-        x = x.contiguous(memory_format=torch.channels_last)
-        for i, c in enumerate(coeffs):
-            logits = _cnn_logits(net, net.theta + c @ directions, x)  # (N, 10)
-            losses[i] = F.cross_entropy(logits, y)
-            accs[i] = (logits.argmax(1) == y).float().mean()
-        return losses.numpy(), accs.numpy()
-    for start in range(0, len(coeffs), points_per_call):
-        chunk = coeffs[start:start + points_per_call]  # (K, m)
+    for start in range(0, len(coeffs), per_call):
+        chunk = coeffs[start:start + per_call]  # (K, m)
         flat = torch.addmm(net.theta[None], chunk, directions)  # (K, D)
-        logits = stacked_logits(net, net.unflatten(flat), x)  # (K, N, 10)
+        mix = torch.cat([torch.ones(len(chunk), 1), chunk], 1)  # (K, m+1): 1 for theta, c_j for d_j
+        logits = stacked_logits(net, net.unflatten(flat), x, basis, mix)  # (K, N, 10)
         k, n, classes = logits.shape
         loss = F.cross_entropy(logits.reshape(k * n, classes), y.repeat(k), reduction="none")  # (K*N,)
         losses[start:start + k] = loss.view(k, n).mean(1)
@@ -169,7 +274,7 @@ class SurfaceUpdate:
 
 
 def surface_stream(net: SliceNet, directions: torch.Tensor, span: float, resolution: int,
-                   x: torch.Tensor, y: torch.Tensor, points_per_call: int = POINTS_PER_CALL,
+                   x: torch.Tensor, y: torch.Tensor, points_per_call: int | None = None,
                    ) -> Iterator[SurfaceUpdate]:
     """theta + a*d1 + b*d2 for a, b in linspace(-span, span, resolution): a coarse grid first, then
     each finer level evaluates only its new points. Yields after every level (and, for the slow CNN,
@@ -178,16 +283,17 @@ def surface_stream(net: SliceNet, directions: torch.Tensor, span: float, resolut
     loss = np.full((resolution, resolution), np.nan, np.float32)
     acc = np.full((resolution, resolution), np.nan, np.float32)
     done = 0
+    basis = first_layer_basis(net, directions, x) if net.kind in FIRST_LAYER else None  # once for the plane
     for level in nested_levels(resolution):
         stride = (resolution - 1) // (level - 1) if level > 1 else 1
         rows, cols = np.meshgrid(np.arange(0, resolution, stride), np.arange(0, resolution, stride), indexing="ij")
         todo = np.isnan(loss[rows, cols])
         r, c = rows[todo], cols[todo]
-        chunk = points_per_call if net.kind != "cnn" else 16
+        chunk = points_per_call or (CNN_POINTS_PER_CALL if net.kind == "cnn" else POINTS_PER_CALL)
         for start in range(0, len(r), chunk):
             rr, cc = r[start:start + chunk], c[start:start + chunk]
             coeffs = np.stack([axis[cc], axis[rr]], axis=1)  # (k, 2): alpha along columns, beta along rows
-            loss[rr, cc], acc[rr, cc] = evaluate_points(net, directions, coeffs, x, y, points_per_call)
+            loss[rr, cc], acc[rr, cc] = evaluate_points(net, directions, coeffs, x, y, points_per_call, basis=basis)
             done += len(rr)
             if net.kind == "cnn" and start + chunk < len(r):
                 yield SurfaceUpdate(level, done, resolution ** 2, axis[::stride], loss[::stride, ::stride].copy(),
