@@ -33,8 +33,10 @@ def _cells(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def contour(frame: pd.DataFrame, log_scale: bool, height: int, title: str = "", domain=None,
-            x_title: str = "\u03b1 (direction 1)", y_title: str = "\u03b2 (direction 2)") -> alt.Chart:
-    """Filled contour bands (the loss binned into levels) on the (alpha, beta) plane; + marks the centre."""
+            x_title: str = "\u03b1 (direction 1)", y_title: str = "\u03b2 (direction 2)",
+            square: float | None = None) -> alt.Chart:
+    """Filled contour bands (the loss binned into levels) on the (alpha, beta) plane; + marks the centre;
+    `square`: a dashed square of that half-width around the centre."""
     field, label = _loss_field(log_scale)
     scale = alt.Scale(scheme="viridis", **({"domain": list(domain)} if domain is not None else {}))
     heat = alt.Chart(_cells(frame)).mark_rect().encode(
@@ -44,7 +46,11 @@ def contour(frame: pd.DataFrame, log_scale: bool, height: int, title: str = "", 
                  alt.Tooltip("loss:Q", format=".4f")])
     centre = alt.Chart(pd.DataFrame({"alpha": [0.0], "beta": [0.0]})).mark_point(
         shape="cross", size=120, color="white", filled=True).encode(x="alpha:Q", y="beta:Q")
-    return (heat + centre).properties(height=height, title=title)
+    layers = heat + centre
+    if square is not None:
+        layers += alt.Chart(pd.DataFrame({"a0": [-square], "a1": [square], "b0": [-square], "b1": [square]})).mark_rect(
+            fill=None, stroke="white", strokeDash=[4, 3], strokeWidth=1.5).encode(x="a0:Q", x2="a1:Q", y="b0:Q", y2="b1:Q")
+    return layers.properties(height=height, title=title)
 
 
 def surface_3d(axis: np.ndarray, loss: np.ndarray, log_scale: bool, height: int) -> go.Figure:

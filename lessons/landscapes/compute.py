@@ -135,8 +135,8 @@ class LessonModel:
 
 
 _MLP_RECIPE = TrainConfig(optimizer="adam", lr=2e-3, schedule="cosine", batch_size=64, epochs=60, augment=True, seed=1)
-RES_KWARGS = (("width", 32), ("blocks", 8))
-_RES_RECIPE = TrainConfig(optimizer="adam", lr=1e-3, batch_size=64, epochs=15, seed=0)
+RES_KWARGS = (("width", 32), ("blocks", 4))
+_RES_RECIPE = TrainConfig(optimizer="adam", lr=1e-3, batch_size=64, epochs=10, seed=0)
 LESSON_MODELS = {
     # the digits_mlp recipe (models/train_weights.py) from another initial seed: a second solution
     "mlp_seed1": LessonModel("mlp", 1, _MLP_RECIPE),

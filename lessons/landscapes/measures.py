@@ -12,8 +12,13 @@ CONVEXITY_TOLERANCE = 0.05
 # The no-skip surface is called rougher when its non-convex share is at least this many times the
 # share with skips (the page's sentence and the "Try this" check use the same number).
 ROUGHER_FACTOR = 2.0
-# Sharpness: the mean rise of the loss at this distance along filter-normalised directions.
+# Roughness is read near the minimum, within this distance of the trained weights (the inner half of
+# the +-1 square): farther out the loss of both nets explodes and dominates the curvature.
+NEAR_DISTANCE = 0.5
+# Sharpness: the mean rise of the loss at these distances along filter-normalised directions (Keskar et
+# al. 2017 take the largest rise within a small box; the page reads it close in and farther out).
 SHARPNESS_DISTANCE = 0.5
+SHARPNESS_NEAR = 0.25
 
 
 def barrier(alpha: np.ndarray, loss: np.ndarray) -> dict[str, float]:
@@ -45,6 +50,20 @@ def non_convex_share(surface: np.ndarray, step: float, tolerance: float = CONVEX
     """Share of interior grid points where the surface curves down along some direction."""
     low, high = hessian_eigenvalues(surface, step)
     return float(np.mean(low < -tolerance * np.abs(high)))
+
+
+def near_centre(axis: np.ndarray, surface: np.ndarray, distance: float = NEAR_DISTANCE) -> np.ndarray:
+    """The part of a square surface (rows and columns along `axis`) within +-distance of the centre."""
+    inside = np.abs(np.asarray(axis)) <= distance + 1e-6
+    return np.asarray(surface)[np.ix_(inside, inside)]
+
+
+def roughness(axis: np.ndarray, surface: np.ndarray) -> dict[str, float]:
+    """The non-convex share of a 2-D slice near the minimum (within NEAR_DISTANCE) and over all of it."""
+    step = float(axis[1] - axis[0])
+    near = near_centre(axis, surface)
+    return {"near": non_convex_share(near, step), "all": non_convex_share(surface, step),
+            "near_points": (near.shape[0] - 2) * (near.shape[1] - 2)}  # interior points of the near square
 
 
 def sharpness(alpha: np.ndarray, losses: np.ndarray, distance: float = SHARPNESS_DISTANCE) -> float:

@@ -2,6 +2,7 @@
 
     python -m lessons.landscapes.precompute            # compute the shipped results (trains missing weights)
     python -m lessons.landscapes.precompute --retrain  # train the lesson's models again first
+    python -m lessons.landscapes.precompute --only skips  # recompute the results whose key starts so; keep the rest
 
 Seeded and deterministic. Writes lessons/landscapes/weights/<name>.pt (state dicts, each < 200 KB)
 and lessons/landscapes/shipped_results.npz. tests/unit/test_landscapes.py recomputes the defaults and
@@ -52,8 +53,11 @@ def train_weights(retrain: bool) -> None:
 def main(argv: list[str]) -> None:
     torch.set_num_threads(1)  # the same numbers on every machine
     train_weights("--retrain" in argv)
-    shipped = {}
+    only = argv[argv.index("--only") + 1] if "--only" in argv else None
+    shipped = {} if only is None else {key: store.shipped(key) for key in store.shipped_keys()}
     for key, job in default_jobs().items():
+        if only is not None and not key.startswith(only):
+            continue
         start = time.perf_counter()
         shipped[key] = job()
         print(f"{key}: {time.perf_counter() - start:.1f} s")

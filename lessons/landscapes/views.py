@@ -209,11 +209,12 @@ def comparisons_view(page: ui.LessonPage, result: dict) -> list[str]:
             for k, curve in enumerate(data[f"loss_{name}"]):
                 rows.append(pd.DataFrame({"alpha": data["alpha"], "loss": curve, "solution": label, "direction": k}))
         page.chart(charts.lines(pd.concat(rows), "alpha", "loss", "solution", height, "\u03b1 (filter-normalised)",
-                                "loss (log scale)", log_y=True, rules=(-measures.SHARPNESS_DISTANCE,
-                                                                        measures.SHARPNESS_DISTANCE), detail="direction"),
+                                "loss (log scale)", log_y=True,
+                                rules=(-measures.SHARPNESS_DISTANCE, -measures.SHARPNESS_NEAR, measures.SHARPNESS_NEAR,
+                                       measures.SHARPNESS_DISTANCE), detail="direction"),
                    "The same MLP trained from the same initial weights with batches of 32 and with the whole training "
-                   f"set per step; five 1-D filter-normalised slices each. Dashed: \u00b1{measures.SHARPNESS_DISTANCE}, "
-                   "where sharpness is read.", key=f"{S.SLUG}._batch")
+                   f"set per step; five 1-D filter-normalised slices each. Dashed: \u00b1{measures.SHARPNESS_NEAR:g} and "
+                   f"\u00b1{measures.SHARPNESS_DISTANCE:g}, where sharpness is read.", key=f"{S.SLUG}._batch")
         result["batch"] = {"data": data, "source": source}
         return content.batch_sentences(data, source)
     if comparison == "Optimizer":
@@ -236,9 +237,10 @@ def comparisons_view(page: ui.LessonPage, result: dict) -> list[str]:
     for col, name, title in zip(cols, ("resmlp_skips", "resmlp_noskips"), ("with skip connections", "without skips")):
         with col:
             page.chart(charts.contour(charts.grid_frame(data["axis"], data[f"loss_{name}"]), True, height, title=title,
-                                      domain=(np.log10(low), np.log10(high))),
-                       f"Residual MLP (8 blocks of 2 layers, width 32) {title}: 2-D filter-normalised slice, log10 of "
-                       "the loss, the same colour scale on both.", key=f"{S.SLUG}._skips_{name}")
+                                      domain=(np.log10(low), np.log10(high)), square=measures.NEAR_DISTANCE),
+                       f"Residual MLP (4 blocks of 2 linear layers with BatchNorm, width 32) {title}: 2-D "
+                       "filter-normalised slice, log10 of the loss, the same colour scale on both; the dashed square "
+                       f"is the \u00b1{measures.NEAR_DISTANCE:g} region where roughness is read.", key=f"{S.SLUG}._skips_{name}")
     result["skips"] = {"data": data, "source": source}
     return content.skips_sentences(data, source)
 

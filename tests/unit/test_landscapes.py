@@ -19,17 +19,47 @@ def small_data(n=40):
     return compute.evaluation_digits(500)[0][:n], compute.evaluation_digits(500)[1][:n]
 
 
+def _with_running_statistics(model):
+    if any(isinstance(m, nn.BatchNorm1d) for m in model.modules()):  # non-trivial BatchNorm statistics
+        model.train()
+        with torch.no_grad():
+            model(torch.randn(64, 784) * 2 + 0.5)
+    return model.eval()
+
+
 @pytest.mark.parametrize("kind,model", [("mlp", DigitsMLP(hidden=(32, 16))), ("cnn", DigitsCNN()),
                                         ("resmlp", ResidualMLP(width=8, blocks=3, skips=True)),
                                         ("resmlp", ResidualMLP(width=8, blocks=3, skips=False))])
 def test_batched_grid_equals_the_state_dict_loop(kind, model):
-    x, y = small_data()
-    net = grid.SliceNet.from_model(model.eval(), kind)
+    x, y = small_data(150)  # more digits than one CNN chunk (CNN_SAMPLES_PER_CALL)
+    model = _with_running_statistics(model)
+    net = grid.SliceNet.from_model(model, kind)
     directions = compute.direction_matrix(net, (1, 2))  # (2, D)
-    coeffs = np.array([[0, 0], [0.5, -0.25], [-1, 1], [0.1, 0.9]], np.float32)
-    fast, _ = grid.evaluate_points(net, directions, coeffs, x, y, points_per_call=3)
+    coeffs = np.array([[0, 0], [0.5, -0.25], [-1, 1], [0.1, 0.9], [0.3, 0.3]], np.float32)  # 5 points: odd groups
     slow = grid.evaluate_points_state_dict_loop(model, net.names, [net.unflatten(d) for d in directions], coeffs, x, y)
-    np.testing.assert_allclose(fast, slow, rtol=1e-4, atol=1e-5)
+    for reuse in (True, False):
+        fast, _ = grid.evaluate_points(net, directions, coeffs, x, y, points_per_call=3, reuse_first_layer=reuse)
+        np.testing.assert_allclose(fast, slow, rtol=1e-5)
+
+
+def test_the_bundled_models_grids_equal_the_state_dict_loop_on_500_digits():
+    x, y = compute.evaluation_digits(500)
+    for name in ("digits_mlp", "digits_cnn"):
+        net = compute.zoo_net(name)
+        directions = compute.surface_directions(net, 0)
+        coeffs = np.array([[0, 0], [0.5, -0.25], [-1, 1]], np.float32)
+        model, _ = zoo.load(name)  # read only: the loop works on a private copy
+        slow = grid.evaluate_points_state_dict_loop(model, net.names, [net.unflatten(d) for d in directions], coeffs, x, y)
+        np.testing.assert_allclose(grid.evaluate_points(net, directions, coeffs, x, y)[0], slow, rtol=1e-5)
+
+
+def test_the_cnn_grid_pools_like_max_pool2d_and_its_im2col_is_the_convolution():
+    h = torch.randn(3, 7, 6, 5)  # (N, H, W, C) with an odd height
+    expected = torch.nn.functional.max_pool2d(h.permute(0, 3, 1, 2), 2).permute(0, 2, 3, 1)
+    torch.testing.assert_close(grid._max_pool_nhwc(h), expected, rtol=0, atol=0)
+    x, w = torch.randn(2, 1, 9, 9), torch.randn(4, 1, 3, 3)
+    by_matmul = (grid.im2col_3x3(x) @ w.reshape(4, 9).t()).permute(0, 3, 1, 2)  # (N, 4, 9, 9)
+    torch.testing.assert_close(by_matmul, torch.nn.functional.conv2d(x, w, padding=1), rtol=1e-5, atol=1e-5)
 
 
 def test_layer_normalization_matches_each_tensors_norm_and_none_is_raw():
