@@ -46,12 +46,14 @@ def head_view(tokens: list[str], matrix: np.ndarray, focus: int, height: int, ti
 
 
 def heatmap(matrix: np.ndarray, row_labels: list[str], col_labels: list[str], title: str, row_step: int,
-            values: bool = False, domain_max: float | None = None) -> alt.Chart:
-    """Rows attend to columns, each row `row_step` px high; `values` prints each weight in its cell."""
+            values: bool = False, domain_max: float | None = None, domain_min: float = 0.0) -> alt.Chart:
+    """Rows attend to columns, each row `row_step` px high; `values` prints each weight in its cell.
+    The colour scale runs from `domain_min` to `domain_max` (the matrix's largest value by default)."""
     r, c = np.meshgrid(np.arange(len(row_labels)), np.arange(len(col_labels)), indexing="ij")
     frame = pd.DataFrame({"query": np.asarray(row_labels)[r.ravel()], "key": np.asarray(col_labels)[c.ravel()],
                           "weight": matrix.ravel().astype(float)})
-    scale = alt.Scale(scheme="blues", domain=[0, domain_max if domain_max else max(float(matrix.max()), 1e-6)])
+    top = domain_max if domain_max else max(float(matrix.max()), domain_min + 1e-6)
+    scale = alt.Scale(scheme="blues", domain=[domain_min, top])
     base = alt.Chart(frame).encode(
         x=alt.X("key:N", sort=list(col_labels), title="attends to (key)", axis=alt.Axis(labelAngle=-60)),
         y=alt.Y("query:N", sort=list(row_labels), title="token (query)"))

@@ -21,7 +21,8 @@ explains a prediction is a separate question ("Attention is not Explanation", Ja
 OBJECTIVES = [
     "Read a head view and a model view: previous-token heads, next-token heads, heads that park on [CLS].",
     "Combine the layers with attention rollout, and see what the residual connection does to it.",
-    "Compare raw attention, rollout and Grad-CAM on the same digit and the same Vision Transformer.",
+    "Compare raw attention, rollout and attention flow (the same for every class) with Grad-rollout and Grad-CAM "
+    "(one class) on the same digit and the same Vision Transformer.",
     "Check attention against ground truth (a toy task) and against ablation: high attention is not high importance.",
 ]
 
@@ -137,6 +138,12 @@ def flow_sentences(tokens: list[str], attentions: np.ndarray, flowed: np.ndarray
             f"(rank correlation with rollout, averaged over the words' rows: "
             f"{np.mean([measures.rank_correlation(rolled[i], flowed[i]) for i in words]):.2f}) but its differences are "
             "small: read its colours, scaled to its own maximum, as a ranking."]
+
+
+def rollout_and_flow_sentences(tokens: list[str], attentions: np.ndarray, flowed: np.ndarray | None,
+                               source: str) -> list[str]:
+    rolled = rollout_sentences(tokens, attentions, source)
+    return rolled[:-1] + flow_sentences(tokens, attentions, flowed) + rolled[-1:]  # "Computed on" last
 
 
 def ablation_sentences(data: dict, layer: int, head: int, source: str) -> list[str]:
@@ -293,6 +300,24 @@ def _check_toy(result: dict) -> tuple[bool, str]:
         f"{_pct(measures.TOY_SOLVED)}).")
 
 
+def _check_class(result: dict) -> tuple[bool, str]:
+    run = result.get("vit")
+    if run is None:
+        return False, "Open the Digits ViT view to check this."
+    data, target = run["data"], run["target"]
+    predicted = int(np.argmax(data["probs"]))
+    if target == predicted:
+        return False, "Pick a class other than the predicted one in “Explain class” to check this."
+    mine = measures.grad_rollout_grid(data["attentions"], data["gradients"][target], 0.0)
+    theirs = measures.grad_rollout_grid(data["attentions"], data["gradients"][predicted], 0.0)
+    rho = measures.rank_correlation(mine, theirs)
+    return rho < measures.AGREEMENT, (
+        f"Checked on {source_text(run['source'], 'digit').replace(' (precomputed for this text)', '')}: Grad-rollout "
+        f"for class {target} and for the predicted class {predicted} have rank correlation {rho:.2f} over the 16 "
+        f"patches (the page calls two maps alike from {measures.AGREEMENT}); raw attention, rollout and flow do not "
+        "take the class as an input, so they stay as they were.")
+
+
 EXPERIMENTS = [
     ui.Experiment("previous", "A head that reads the previous word",
                   {"view": "Head view", "sentence": FOX, "second": "", "layer": 1, "head": 3, "token": -1},
@@ -310,6 +335,11 @@ EXPERIMENTS = [
                   "Head 1.3 puts almost all the words' attention on other words. Zero each head in turn: is 1.3 the "
                   "head whose removal moves the sentence embedding most?",
                   ("Yes: most attention, most effect", "No: another head matters more"), 1, _check_ablation),
+    ui.Experiment("class", "Which maps change with the class?",
+                  {"view": "Digits ViT", "digit": 0, "discard": 0.0, "vit_class": 9},
+                  "The ViT reads this 0 as a 0. Ask it about class 9 instead: which of the five maps change?",
+                  ("Only Grad-rollout and Grad-CAM: they follow one class's score", "All five",
+                   "None: the digit is the same"), 0, _check_class),
     ui.Experiment("toy", "A head whose right answer is known",
                   {"view": "Known answer", "task": "reverse"},
                   "The toy transformer reverses 8-token sequences. What pattern must a head that does it learn?",

@@ -21,13 +21,20 @@ def _layer_head(page: ui.LessonPage, layer_label: str = "Layer", head_label: str
 
 
 def _token_control(page: ui.LessonPage, tokens: list[str]) -> int:
+    """The focus token, by index. A token picked for one text means nothing in another, so when the
+    student edits the text (and the token stayed as it was) the focus goes back to every token; a
+    preset or share link that sets both keeps its token."""
     options = list(range(S.ALL_TOKENS, len(tokens)))
-    key = page.key("token")
-    if st.session_state.get(key, S.ALL_TOKENS) not in options:  # a shorter text than the last one
+    key, last_key = page.key("token"), page.key("_token_for")
+    current = st.session_state.get(key, S.ALL_TOKENS)
+    last_tokens, last_token = st.session_state.get(last_key, (tokens, current))
+    if current not in options or (last_tokens != tokens and last_token == current):
         st.session_state[key] = S.ALL_TOKENS
-    return page.control(st.selectbox, "token", "Focus on one token", options,
-                        format_func=lambda i: "every token" if i == S.ALL_TOKENS else f"{i} {tokens[i]}",
-                        help="Keep only the lines that leave this token.")
+    focus = page.control(st.selectbox, "token", "Focus on one token", options,
+                         format_func=lambda i: "every token" if i == S.ALL_TOKENS else f"{i} {tokens[i]}",
+                         help="Keep only the lines that leave this token.")
+    st.session_state[last_key] = (tokens, focus)
+    return focus
 
 
 def _text_input(page: ui.LessonPage) -> tuple[dict, str, str, str]:
@@ -95,7 +102,7 @@ def rollout_view(page: ui.LessonPage, result: dict) -> list[str]:
         flowed = flow_data["flow"]
     if not keep:
         st.info("Nothing left to draw: the text has no words once [CLS] and [SEP] are hidden.")
-        return content.rollout_sentences(tokens, att, source) + content.flow_sentences(tokens, att, flowed)
+        return content.rollout_and_flow_sentences(tokens, att, flowed, source)
     labels = charts.token_labels(tokens, keep)
     height = page.chart_height(18)  # px per row
     left, right = st.columns(2)
@@ -116,16 +123,17 @@ def rollout_view(page: ui.LessonPage, result: dict) -> list[str]:
         else:
             shown, _ = rollout.without_tokens(flowed, drop)
             rows["flow"] = shown[0]
-            page.chart(charts.heatmap(shown, labels, labels, "Attention flow, layers 1-6", height),
+            page.chart(charts.heatmap(shown, labels, labels, "Attention flow, layers 1-6", height,
+                                      domain_min=float(shown.min())),
                        "The maximum flow from each token after layer 6 to each input token through the graph of the "
-                       "same 0.5 A + 0.5 I layers, rows normalised (Abnar & Zuidema 2020). Colours scaled to this "
-                       "map's largest value.", key=f"{S.SLUG}._flow")
+                       "same 0.5 A + 0.5 I layers, rows normalised (Abnar & Zuidema 2020). Colours run from this "
+                       "map's smallest to its largest value: its differences are small.", key=f"{S.SLUG}._flow")
     with right:
-        page.chart(charts.row_bars(rows, labels, page.chart_height(max(200, 18 * len(labels)))),
+        page.chart(charts.row_bars(rows, labels, page.chart_height(max(200, 10 * len(rows) * len(labels)))),
                    f"One row of each map: what {labels[0]} traces back to.", key=f"{S.SLUG}._rows")
     if drop:
         st.caption("With tokens hidden, each row is renormalised over the tokens that are left.")
-    return content.rollout_sentences(tokens, att, source) + content.flow_sentences(tokens, att, flowed)
+    return content.rollout_and_flow_sentences(tokens, att, flowed, source)
 
 
 def ablation_view(page: ui.LessonPage, result: dict) -> list[str]:

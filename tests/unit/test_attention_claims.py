@@ -130,6 +130,9 @@ def test_grad_rollout_changes_with_the_class_and_the_page_says_by_how_much():
     assert f"rank correlation over the 16 patches is {rho:.2f}" in sentence
     # picking the runner-up compares it with the predicted class
     assert f"for class {predicted} (the predicted class" in content.class_sentence(data, runner_up, 0.0)
+    ok, message = content._check_class({"vit": {"data": data, "source": "shipped", "target": 9}})
+    rho9 = measures.rank_correlation(measures.grad_rollout_grid(att, data["gradients"][9], 0.0), mine)
+    assert ok and f"rank correlation {rho9:.2f}" in message and "the shipped digit:" in message
     # Grad-CAM for every class equals Grad-CAM computed for that class alone
     pixels, _ = vision.heldout_digit(0)
     np.testing.assert_allclose(data["gradcam"][runner_up], vision.grad_cams(pixels, [runner_up])[0], atol=1e-5)
