@@ -30,7 +30,8 @@ from torch import nn
 POINTS_PER_CALL = 128  # MLP grid points stacked in one batched forward pass
 CNN_POINTS_PER_CALL = 16  # CNN points per call (a progress update each)
 CNN_POINTS_PER_MATMUL = 2  # CNN points whose first convolution is one matrix multiply
-CNN_SAMPLES_PER_CALL = 100  # digits per CNN forward: the first layer's output (100 x 784 x 2 x 16 floats, 10 MB) stays in the cache
+CNN_SAMPLES_PER_CALL = 500  # digits per CNN forward (first-layer output 500 x 784 x 2 x 16 floats, 50 MB): smaller chunks
+# fit the cache and won on a quiet core, but under load every extra op waits for both threads and they lost 2x
 
 
 @dataclass
