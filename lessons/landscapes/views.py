@@ -87,13 +87,16 @@ def slices_view(page: ui.LessonPage, result: dict) -> list[str]:
 # --------------------------------------------------------------------------- 3. surface
 
 
-def _draw_surface(page, slot, axis, loss, log_scale: bool, plot: str, caption: str) -> None:
+def _draw_surface(page, slot, axis, loss, log_scale: bool, plot: str, caption: str, draw: int) -> None:
+    """Draw (or redraw, while a live grid is refined) the surface in `slot`; `draw` numbers the redraws so
+    that the same picture drawn twice in one run (the last refinement, then the final) gets its own key."""
     height = page.chart_height(420)
+    key = f"{S.SLUG}._surface_{draw}"
     with slot.container():
         if plot == "3D surface":
-            page.chart(charts.surface_3d(axis, loss, log_scale, height), caption)
+            page.chart(charts.surface_3d(axis, loss, log_scale, height), caption, key=key)
         else:
-            page.chart(charts.contour(charts.grid_frame(axis, loss), log_scale, height), caption)
+            page.chart(charts.contour(charts.grid_frame(axis, loss), log_scale, height), caption, key=key)
 
 
 def surface_view(page: ui.LessonPage, result: dict) -> list[str]:
@@ -121,6 +124,7 @@ def surface_view(page: ui.LessonPage, result: dict) -> list[str]:
     key = keys.surface_key(model, seed, span, resolution, samples)
     data, source = store.shipped(key), "shipped"
     progress, slot = st.empty(), st.empty()
+    draws = 0
     if data is None:
         data, source = helpers.remembered_surface(key), "live"
     if data is None:
@@ -131,8 +135,9 @@ def surface_view(page: ui.LessonPage, result: dict) -> list[str]:
             progress.progress(update.done / update.total, text=f"Computing: {update.done} of {update.total} grid "
                               f"points ({update.level} x {update.level} so far)")
             if time.perf_counter() - last_draw > REDRAW_SECONDS or update.done == update.total:
+                draws += 1
                 _draw_surface(page, slot, update.axis, update.loss, log_scale, plot,
-                              f"Coarse {update.level} x {update.level} grid, refined while you watch.")
+                              f"Coarse {update.level} x {update.level} grid, refined while you watch.", draws)
                 last_draw = time.perf_counter()
         progress.empty()
         data = {"axis": update.axis, "loss": update.loss, "acc": update.acc}
@@ -140,7 +145,7 @@ def surface_view(page: ui.LessonPage, result: dict) -> list[str]:
     _draw_surface(page, slot, data["axis"], data["loss"], log_scale, plot,
                   f"Training loss of the {S.MODELS[model]} at \u03b8 + \u03b1\u00b7d\u2081 + \u03b2\u00b7d\u2082 "
                   f"(filter-normalised d\u2081, d\u2082 of seed {seed}; {resolution} x {resolution} points; "
-                  f"{samples} training digits). + marks the trained weights.")
+                  f"{samples} training digits). + marks the trained weights.", draws + 1)
     sentences = content.surface_sentences(data, source, model, samples)
     result["surface"] = {"data": data, "source": source}
     if multiples:

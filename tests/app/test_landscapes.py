@@ -94,3 +94,13 @@ def test_a_failing_view_shows_its_own_message(monkeypatch):
     at = open_lesson("landscapes", state={"view": "Toy surfaces"})
     assert any("Could not draw the Toy surfaces view" in e.value and "grid exploded" in e.value for e in at.error)
     assert "Check yourself" in at.subheader.values  # the rest of the page still works
+
+
+def test_a_live_3d_surface_with_four_seeds_draws_once_per_refinement_without_duplicate_charts():
+    # the last refinement and the final picture are the same figure: each draw needs its own key
+    at = open_lesson("landscapes", query={"landscapes.seed": "2", "landscapes.span": "0.5", "landscapes.resolution": "17",
+                                          "landscapes.multiples": "true", "landscapes.plot": "3D surface"})
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert len(at.get("plotly_chart")) == 1
+    body = texts(at)
+    assert "Computed on your live surface" in body and "the mean loss over the slice (\u00b10.5)" in body
