@@ -3,15 +3,17 @@
 The straightforward way loads a state dict per grid point and runs one forward pass (8-24 % of the
 matmul rate, issue 13). Here it does less and does it better:
 
-- Less: a slice moves the weights along m = 1 or 2 directions only, and the first layer is linear in
-  its weights, so its output at every point is a combination of m + 1 outputs computed once per grid
-  (first_layer_basis). For the digits MLP that layer holds 97 % of the multiply-adds (784 x 32 of the
-  first weight matrix), for the CNN the 1-channel convolution and its 25 MB output per point.
-- Better: the MLPs (`kind="mlp"`, `"resmlp"`) stack K points' parameters along a leading dimension and
-  run every later layer as one batched matmul (K, N, in) @ (K, in, out); the CNN (`kind="cnn"`, the
-  course's DigitsCNN) runs its own forward in channels-last layout (oneDNN's fast convolution), with
-  max-pooling as two element-wise maxima and ReLU after the pool (they commute), one point at a time
-  (grouped convolutions over stacked points and vmap were slower here).
+- MLPs (`kind="mlp"`, `"resmlp"`), less: a slice moves the weights along m = 1 or 2 directions only,
+  and the first layer is linear in its weights, so its output at every point is a combination of the
+  m + 1 outputs computed once per plane (first_layer_basis); for the digits MLP that layer holds 97 %
+  of the multiply-adds. Better: K points' parameters are stacked along a leading dimension and every
+  later layer is one batched matmul (K, N, in) @ (K, in, out).
+- The CNN (`kind="cnn"`, the course's DigitsCNN): its first convolution has one input channel, so for
+  several points it is one matmul of the shared 3x3 neighbourhoods of every pixel (im2col, computed
+  once) with the points' stacked filters; the rest runs per point in channels-last layout (oneDNN's
+  fast convolution, 2-4x the default layout here), max-pooling as two element-wise maxima, bias and
+  ReLU after the pool (both commute with it). Grouped convolutions over stacked points and vmap were
+  slower here.
 
 Never writes into a shared model: the parameters are copied into a flat vector. No streamlit.
 """
