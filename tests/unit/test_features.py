@@ -1,7 +1,10 @@
 """Feature visualization: the compute pieces on tiny hand-built inputs whose answers are known."""
+import math
+
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from lessons.features import compute, optimize
@@ -32,7 +35,7 @@ def test_image_parameterizations_give_images_in_range(parameterization, decorrel
         optimize.ImageParam(16, "wavelets")
 
 
-def test_transforms_change_size_as_documented():
+def test_transforms_have_the_documented_sizes_and_one_size_for_every_step():
     g = torch.Generator().manual_seed(0)
     image = torch.rand(1, 3, 224, 224)
     assert optimize.random_transform(image, (), g) is image
@@ -40,7 +43,59 @@ def test_transforms_change_size_as_documented():
     assert padded.shape[-1] == 224 + 24 and float(padded[0, :, 0, 0].mean()) == pytest.approx(0.5)
     assert optimize.random_transform(image, ("jitter",), g).shape[-1] == 224 - 8 - 4
     assert optimize.random_transform(image, ("rotate",), g).shape == image.shape
-    assert 200 <= optimize.random_transform(image, ("scale",), g).shape[-1] <= 247
+    assert optimize.random_transform(image, ("scale",), g).shape == image.shape
+    sizes = {optimize.random_transform(torch.rand(1, 3, 128, 128), TRANSFORMS, g).shape for _ in range(30)}
+    assert sizes == {(1, 3, 128 + 14 - 5 - 2, 128 + 14 - 5 - 2)}  # pad 7, jitters 5 and 2 at 128 px
+
+
+def test_the_draws_cover_the_documented_ranges():
+    g = torch.Generator().manual_seed(1)
+    draws = [optimize.draw_transform(224, TRANSFORMS, g) for _ in range(400)]
+    assert {d.factor for d in draws} == set(optimize.SCALES) and min(optimize.SCALES) == pytest.approx(0.9)
+    assert {d.degrees for d in draws} == set(range(-10, 11))
+    assert {v for d in draws for v in d.first_offset} == set(range(0, 9))
+    assert {v for d in draws for v in d.second_offset} == set(range(0, 5))
+
+
+def lucent_chain(image, draw, pad, d1, d2):
+    """Lucent's standard_transforms one after the other (pad, jitter, rotate about the centre with the border
+    repeated, jitter), written here from its description, at scale 1 (where its size does not change)."""
+    (x1, y1), (x2, y2) = draw.first_offset, draw.second_offset
+    x = F.pad(image, (pad,) * 4, value=0.5)
+    x = x[..., y1:x.shape[-2] - d1 + y1, x1:x.shape[-1] - d1 + x1]
+    a = math.radians(draw.degrees)
+    theta = torch.tensor([[[math.cos(a), -math.sin(a), 0.0], [math.sin(a), math.cos(a), 0.0]]])
+    x = F.grid_sample(x, F.affine_grid(theta, list(x.shape), align_corners=False), padding_mode="border",
+                      align_corners=False)
+    return x[..., y2:x.shape[-2] - d2 + y2, x2:x.shape[-1] - d2 + x2]
+
+
+@pytest.mark.parametrize("degrees", [0, 7, -10])
+def test_one_sampling_equals_lucents_chain_at_scale_one(degrees):
+    image = torch.rand(1, 3, 96, 96, generator=torch.Generator().manual_seed(2))
+    pad, d1, d2 = optimize.transform_geometry(96, TRANSFORMS)
+    draw = optimize.TransformDraw((3, 1), 1.0, degrees, (0, 2))
+    ours = optimize.apply_transform(image, TRANSFORMS, draw)
+    torch.testing.assert_close(ours, lucent_chain(image, draw, pad, d1, d2), atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize("factor, degrees", [(1.1, 0), (0.9, 0), (1.06, -8), (0.92, 10)])
+def test_one_sampling_equals_pad_crop_torchvision_affine_crop(factor, degrees):
+    """Scale and rotation about the crop's centre, checked against torchvision's own affine (its matrix,
+    its grid): pad grey, crop, affine at a fixed size, crop."""
+    from torchvision.transforms.v2 import functional as TF
+
+    image = torch.rand(1, 3, 128, 128, generator=torch.Generator().manual_seed(3))
+    pad, d1, d2 = optimize.transform_geometry(128, TRANSFORMS)
+    draw = optimize.TransformDraw((4, 2), factor, degrees, (1, 2))
+    (x1, y1), (x2, y2) = draw.first_offset, draw.second_offset
+    crop = 128 + 2 * pad - d1
+    x = TF.crop(TF.pad(image, [pad], fill=0.5), y1, x1, crop, crop) - 0.5  # grey = 0 outside, as zeros padding
+    # torchvision's angle turns counter-clockwise on the screen (rows down); ours is the clockwise matrix
+    x = TF.affine(x, angle=-degrees, translate=[0, 0], scale=factor, shear=[0.0, 0.0],
+                  interpolation=TF.InterpolationMode.BILINEAR) + 0.5
+    reference = TF.crop(x, y2, x2, crop - d2, crop - d2)
+    torch.testing.assert_close(optimize.apply_transform(image, TRANSFORMS, draw), reference, atol=1e-4, rtol=0)
 
 
 def test_objectives_by_hand():
