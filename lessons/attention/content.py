@@ -359,7 +359,7 @@ QUIZ = [
                     ("It follows the mixing through every layer, counting the residual connection as 0.5 I",
                      "It uses the gradient of the class score", "It removes [CLS] and [SEP]"), 0,
                     "Rollout multiplies 0.5 A + 0.5 I (rows renormalised) across the layers (Abnar & Zuidema 2020); "
-                    "it uses no gradients, which is what Grad-CAM adds."),
+                    "it uses no gradients, which is what Grad-rollout and Grad-CAM add (and why they depend on the class)."),
     ui.QuizQuestion("Why can the toy model's heads be scored while MiniLM's cannot?",
                     ("Its task fixes which position must be read, and only attention moves information between "
                      "positions, so the right pattern is known",
@@ -381,6 +381,9 @@ READING = [
                "https://arxiv.org/abs/1905.10650", "head ablation"),
     ui.Reading("Chefer, Gur & Wolf, Transformer Interpretability Beyond Attention Visualization (CVPR 2021)",
                "https://arxiv.org/abs/2012.09838", "relevance propagation for transformers"),
+    ui.Reading("Chefer, Gur & Wolf, Generic Attention-model Explainability for Interpreting Bi-Modal and "
+               "Encoder-Decoder Transformers (ICCV 2021)", "https://arxiv.org/abs/2103.15679",
+               "attention weighted by its gradient, the idea behind Grad-rollout"),
     ui.Reading("Vaswani et al., Attention Is All You Need (NeurIPS 2017)", "https://arxiv.org/abs/1706.03762"),
     ui.Reading("Dosovitskiy et al., An Image is Worth 16x16 Words (ICLR 2021)", "https://arxiv.org/abs/2010.11929"),
     ui.Reading("BertViz (Vig 2019): head view, model view, neuron view", "https://github.com/jessevig/bertviz"),

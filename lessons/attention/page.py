@@ -1,5 +1,6 @@
-"""Attention: head view, model view, rollout and ablation on all-MiniLM-L6-v2, [CLS] attention,
-rollout and Grad-CAM on the tiny digits ViT, and a toy transformer whose right attention is known.
+"""Attention: head view, model view, rollout and attention flow, and ablation on all-MiniLM-L6-v2;
+[CLS] attention, rollout, flow, Grad-rollout and Grad-CAM on the tiny digits ViT; and a toy
+transformer whose right attention is known.
 
 Thin page: the view picker (URL-bound), one fragment per view (views.py), the scaffold. The first
 render draws results shipped in the repository (store.py) and imports no torch; a view calls
