@@ -138,6 +138,17 @@ def test_try_this_names_the_run_it_judged():
     assert "the lesson expected" in body  # the student's wrong prediction is named
 
 
+def test_the_class_experiment_judges_the_shipped_digit():
+    at = open_lesson("attention")
+    at.radio(key="attention._predict.class").set_value(
+        "Only Grad-rollout and Grad-CAM: they follow one class's score").run()
+    at.button(key="attention._setup.class").click().run()
+    body = texts(at)
+    assert at.session_state["attention.view"] == "Digits ViT" and at.session_state["attention.vit_class"] == 9
+    assert "Checked on the shipped digit: Grad-rollout for class 9 and for the predicted class 0" in body
+    assert "The expected effect appeared on this run" in body and not at.error
+
+
 def test_presenter_mode_and_reset():
     at = open_lesson("attention", session={"presenter": True})
     assert charts(at) and "Check yourself" not in at.subheader.values
