@@ -118,3 +118,21 @@ def cat_contrast(data: dict, upsampled: np.ndarray, names: list[str]) -> dict | 
     ratios = {i: maps.inside_over_outside(upsampled[i], region) for i in cats}
     best = max(ratios, key=ratios.get)
     return {"best": ratios[best], "name": names[best], "count": len(cats)}
+
+
+def concept_sharing(raw_maps: np.ndarray, names: list[str]) -> dict:
+    """Which concepts of a joint factorization are present in every photo (raw maps (B, k, h, w)):
+    count and names of the shared ones, the most shared concept and its reach (its strength in its weakest
+    photo over its strongest), and `painted`: the largest share of a photo's pixels that per-photo scaling
+    (the library's) gives to concepts absent from that photo."""
+    reach = maps.concept_reach(raw_maps)  # (B, k)
+    k = raw_maps.shape[1]
+    weakest = reach.min(axis=0)  # (k,)
+    shared = [names[i] for i in range(k) if weakest[i] >= content.PRESENT]
+    best = int(np.argmax(weakest))
+    painted = 0.0
+    for image, image_reach in zip(raw_maps, reach):  # (k, h, w), (k,)
+        wins = maps.concept_shares(maps.strongest_concept(maps.scale_and_resize(image, (224, 224))), k)  # (k,)
+        painted = max(painted, float(wins[image_reach < content.PRESENT].sum()))
+    return {"count": len(shared), "names": shared, "k": k, "best_name": names[best],
+            "best_reach": float(weakest[best]), "painted": painted}

@@ -22,6 +22,26 @@ def scale_and_resize(maps: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.float32(out)  # (k, H, W)
 
 
+def jointly_scale_and_resize(maps: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """(B, k, h, w) -> (B, k, H, W) float32 for several images factorized together: each concept min-max
+    scaled over *all* the images at once, then resized. Scaled per image (scale_and_resize, the library's
+    way), every concept reaches 1 somewhere in every image, however weak it is there, so the overlay
+    would paint each photo with every concept; scaled jointly, a concept absent from a photo stays dark."""
+    import cv2
+
+    low = maps.min(axis=(0, 2, 3), keepdims=True)  # (1, k, 1, 1)
+    high = maps.max(axis=(0, 2, 3), keepdims=True)
+    scaled = (maps - low) / (1e-7 + high - low)  # (B, k, h, w)
+    return np.float32([[cv2.resize(np.float32(m), (size[1], size[0])) for m in image] for image in scaled])
+
+
+def concept_reach(maps: np.ndarray) -> np.ndarray:
+    """(B, k, h, w) raw maps -> (B, k): each concept's mean strength in each image divided by its mean
+    strength in the image where it is strongest (1 there; near 0 where the concept is absent)."""
+    strength = maps.mean(axis=(2, 3))  # (B, k)
+    return np.float32(strength / np.maximum(strength.max(axis=0, keepdims=True), 1e-12))
+
+
 def strongest_concept(maps: np.ndarray) -> np.ndarray:
     """(k, H, W) -> (H, W) int: the concept whose map is highest at each pixel (ties: the lowest index)."""
     return np.argmax(maps, axis=0)

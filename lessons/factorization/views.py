@@ -148,27 +148,32 @@ def cosegmentation_view(page: ui.LessonPage, result: dict) -> list[str]:
     sources = tuple(f"photo:{name}" for name in chosen)
     rgbs = tuple(helpers.photo(s, framing) for s in sources)
     data = helpers.live_cosegmentation(sources, framing, layer, k, rgbs)
-    upsampled = [maps.scale_and_resize(m, rgbs[0].shape[:2]) for m in data["maps"]]  # B x (k, 224, 224)
+    upsampled = maps.jointly_scale_and_resize(data["maps"], rgbs[0].shape[:2])  # (B, k, 224, 224)
     names = helpers.concept_names(data, k)
     weight = page.value("image_weight")
     columns = st.columns(MAX_IMAGES)
     for column, name, rgb, up in zip(columns, chosen, rgbs, upsampled):
         column.image(drawing.factorization_overlay(rgb, up, weight), caption=name, width="stretch")
     st.caption("One factorization of all the chosen photos' activations together: the same colour is the same concept "
-               "(the same direction in channel space) in every photo.")
+               "(the same direction in channel space) in every photo. Each concept's maps are scaled over all the "
+               "photos at once, so a concept that is weak in a photo stays dark there.")
     shares = np.float32([maps.concept_shares(maps.strongest_concept(up), k) for up in upsampled])  # (B, k)
     frame = pd.DataFrame([{"image": name, "concept": names[i], "share": float(shares[b_, i]), "index": i}
                           for b_, name in enumerate(chosen) for i in range(k)])
     page.chart(charts.shares_by_image_chart(frame, names, height=page.chart_height(30)),
                "Each bar is one photo; each colour the share of its pixels that concept wins.", key=f"{page.slug}._coseg")
-    shared = [names[i] for i in range(k) if (shares[:, i] >= content.PRESENT).all()]
-    result.update(run=f"{', '.join(chosen)} ({framing}), {layer_short(layer)} with k = {k}",
-                  shared={"count": len(shared), "names": shared, "k": k})
+    sharing = helpers.concept_sharing(data["maps"], names)
+    result.update(run=f"{', '.join(chosen)} ({framing}), {layer_short(layer)} with k = {k}", shared=sharing)
     sentences = [f"{len(chosen)} photos, one set of {k} concepts at {layer_short(layer)} (relative error "
                  f"{float(data['error']):.2f}).",
-                 (f"{len(shared)} of the {k} concepts win at least {content.PRESENT:.0%} of every photo: "
-                  + ", ".join(f"**{n}**" for n in shared) + "." if shared else
-                  f"No concept wins {content.PRESENT:.0%} of every photo: each photo has concepts of its own here.")]
+                 (f"{sharing['count']} of the {k} concepts are present in every photo (in the weakest at least "
+                  f"{content.PRESENT:.0%} as strong as in the strongest): "
+                  + ", ".join(f"**{n}**" for n in sharing["names"]) + "." if sharing["count"] else
+                  f"No concept is present in every photo: the most shared, **{sharing['best_name']}**, is "
+                  f"{sharing['best_reach']:.0%} as strong in its weakest photo as in its strongest."),
+                 (f"Scaled per photo, as the library returns its maps, concepts that are absent from a photo would "
+                  f"still win up to {sharing['painted']:.0%} of its pixels." if sharing["painted"] > 0 else
+                  "Scaled per photo, as the library returns its maps, the colours would look the same here.")]
     for b_, name in enumerate(chosen):
         top = int(np.argmax(shares[b_]))
         sentences.append(f"In {name}, {names[top]} wins most ({shares[b_, top]:.0%}).")

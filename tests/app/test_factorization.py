@@ -77,6 +77,17 @@ def test_try_this_names_the_run_it_judged():
     assert "Judged on the cat photo (whole image), head conv with k = 5 (shipped)" in body
 
 
+def test_the_cosegmentation_experiment_judges_the_students_run():
+    at = open_lesson("factorization", state={"view": "Co-segmentation"})
+    at.radio(key="factorization._predict.shared").set_value(
+        "yes, a concept such as the background or a texture is shared").run()
+    at.button(key="factorization._setup.shared").click().run()
+    body = texts(at)
+    assert not at.exception and at.session_state["factorization.co_images"] == ["cat", "coffee"]
+    assert "No concept is present in every photo" in body and "0 of the 4 concepts are present in every photo" in body
+    assert "Judged on cat, coffee (whole image), head conv with k = 4" in body
+
+
 def test_presenter_mode_and_reset():
     at = open_lesson("factorization", session={"presenter": True})
     assert at.get("image") and "Check yourself" not in at.subheader.values
