@@ -125,5 +125,6 @@ async def first_minute_rows(slugs: list[str], playwright, quick: bool = False) -
         rows.append(Row(f"/{slug} server memory, one student used only this lesson (without CUDA-only libraries)",
                         lesson["memory_mb"], "MB", lesson_bench_value(slug, "MEMORY_BUDGET_MB", DEFAULT_MEMORY_BUDGET_MB),
                         note=f"RSS {lesson['rss_mb']:.0f} MB with the CUDA build's libraries; its libraries and models "
-                             f"alone, in a bare process: {needed_cpu_wheel:.0f} MB ({needed:.0f} MB)"))
+                             f"alone, in a bare process: {needed_cpu_wheel:.0f} MB ({needed:.0f} MB)",
+                        like_for_like=lesson["rss_mb"]))
     return rows

@@ -13,6 +13,7 @@ class Row:
     budget: float | None
     better: str = "lower"  # or "higher"
     note: str = ""
+    like_for_like: float | None = None  # the figure a quoted peer was measured as (full RSS), if not `value`
 
     @property
     def missed(self) -> bool:
@@ -42,10 +43,12 @@ def with_peer(row: "Row") -> "Row":
     """Note the peer's figure beside ours, and whether we beat it."""
     for prefix, (peer, value) in PEERS.items():
         if row.name.startswith(prefix):
-            verdict = "faster" if row.value < value else "NOT better"
+            ours = row.value if row.like_for_like is None else row.like_for_like
+            verdict = "faster" if ours < value else "NOT better"
             if row.unit == "MB":
-                verdict = "less" if row.value < value else "NOT less"
-            quoted = f"{peer}: {value:g} {row.unit}, quoted from {QUOTED_ON}, not this run; ours {verdict}"
+                verdict = "less" if ours < value else "NOT less"
+            measured_as = "" if row.like_for_like is None else f" (RSS {ours:.0f} {row.unit})"
+            quoted = f"{peer}: {value:g} {row.unit}, quoted from {QUOTED_ON}, not this run; ours{measured_as} {verdict}"
             row.note = "; ".join(filter(None, [row.note, quoted]))
     return row
 
