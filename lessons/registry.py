@@ -107,8 +107,8 @@ COURSE: tuple[Lesson, ...] = (
            "Hidden representations projected with PCA, t-SNE and UMAP, with how far to trust each picture.",
            ("transformer", "cnn", "mlp"), ("compare",), ready=True,
            warm=("numpy", "pandas", "altair", "plotly", "torch", "models.zoo", "data", "model:digits_cnn",
-                 "model:minilm", "model:efficientnet_lite0", "sklearn.decomposition", "sklearn.manifold", "umap",
-                 "lessons.embeddings.compute:warm_up"),
+                 "model:minilm", "model:efficientnet_lite0", "sklearn.decomposition", "sklearn.manifold", "openTSNE",
+                 "lessons.embeddings.projection:umap_library", "lessons.embeddings.compute:warm_up"),
            light_first_render=True),
 )
 

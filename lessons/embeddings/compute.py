@@ -4,15 +4,19 @@ draws a shipped result when there is one and calls these live otherwise. No stre
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 
 import numpy as np
 
 from lessons.embeddings import points as P
 from lessons.embeddings import projection, trust
-from lessons.embeddings.settings import LAYERS, MULTIPLE_NEIGHBOURS, MULTIPLE_PERPLEXITIES, NETWORKS, NEIGHBOUR_COUNTS
+from lessons.embeddings.settings import (DEFAULTS, LAYERS, MULTIPLE_NEIGHBOURS, MULTIPLE_PERPLEXITIES, NEIGHBOURS,
+                                         NETWORKS, NEIGHBOUR_COUNTS)
 
 MAX_NEIGHBOURS = max(NEIGHBOUR_COUNTS)
+GRAPH_ENTRIES = 4  # neighbour graphs kept per process (5,000 points x 100 neighbours: 6 MB each)
 
 
 # --------------------------------------------------------------------------- names of computations
@@ -78,14 +82,50 @@ def _described(points: P.Points) -> dict[str, np.ndarray]:
 # --------------------------------------------------------------------------- the views' results
 
 
+class _Graphs:
+    """UMAP's exact nearest-neighbour graphs, process-wide and bounded (least recently used first
+    out), keyed by the plain values that name the points and the metric. Each holds the most
+    neighbours the page offers, so changing the number of neighbours, the minimum distance, the
+    dimensions or the seed reuses it."""
+
+    def __init__(self, size: int):
+        self.size, self._items, self._lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, data: Mapping, metric: str, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        key = result_key("graph", dict(data) | {"metric": metric})
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        graph = projection.nearest_neighbour_graph(features, min(max(NEIGHBOURS), len(features) - 1), metric)
+        with self._lock:
+            self._items[key] = graph
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return graph
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+GRAPHS = _Graphs(GRAPH_ENTRIES)
+
+
 def projection_result(data: Mapping, method: Mapping, uploads=(), on_progress=None) -> dict[str, np.ndarray]:
     """Coordinates, labels, names, PCA's explained variance and the trust numbers of one projection."""
     projection.check(method["method"], n_points(data), method["dims"], method.get("perplexity", 30.0),
                      method.get("neighbours", 15))
     pts = load_points(data, uploads)
+    extra = {}
+    if method["method"] == "UMAP":
+        if on_progress is not None:
+            on_progress(0.02, f"UMAP: each of the {len(pts.features):,} points' nearest neighbours "
+                              f"({method['umap_metric']}; kept for the next change of neighbours or minimum distance)")
+        extra = {"metric": method["umap_metric"], "graph": GRAPHS.get(data, method["umap_metric"], pts.features)}
     fitted = projection.project(pts.features, method["method"], method["dims"], on_progress=on_progress,
                                 **{k: v for k, v in method.items() if k not in ("method", "dims", "umap_metric")},
-                                **({"metric": method["umap_metric"]} if "umap_metric" in method else {}))
+                                **extra)
     numbers = trust.trust_numbers(pts.features, fitted.coords, pts.labels)
     return {"coords": fitted.coords, "explained": fitted.explained, **_described(pts),
             **{f"trust_{k}": np.float64(v) for k, v in numbers.items()}}
@@ -113,7 +153,7 @@ def multiples_stream(data: Mapping, over: str, seed: int, uploads=()) -> Iterato
     for i, value in enumerate(multiple_values(over)):
         if over == "t-SNE perplexity":
             method = {"method": "t-SNE", "dims": 2, "perplexity": float(value), "learning_rate": "auto",
-                      "iterations": 1000, "seed": seed}
+                      "iterations": DEFAULTS["iterations"], "seed": seed}
         else:
             method = {"method": "UMAP", "dims": 2, "neighbours": int(value), "min_dist": 0.1,
                       "umap_metric": "euclidean", "seed": seed}
@@ -132,7 +172,7 @@ def layers_stream(method: str, points: int, seed: int) -> Iterator[tuple[str, st
     untrained CNN, projected to 2D: yields (network, layer, result) as each panel is done."""
     params = {"method": method, "dims": 2}
     if method == "t-SNE":
-        params |= {"perplexity": 30.0, "learning_rate": "auto", "iterations": 1000, "seed": seed}
+        params |= {"perplexity": 30.0, "learning_rate": "auto", "iterations": DEFAULTS["iterations"], "seed": seed}
     elif method == "UMAP":
         params |= {"neighbours": 15, "min_dist": 0.1, "umap_metric": "euclidean", "seed": seed}
     pixels = None
@@ -165,11 +205,12 @@ def split(result: Mapping[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
 
 
 def warm_up() -> None:
-    """One tiny UMAP fit: numba compiles (or loads from its on-disk cache) umap's functions now, in
-    the background warm-up, not when a student first asks for UMAP. Also imports scikit-learn's
-    t-SNE and trustworthiness."""
+    """One tiny UMAP fit through the page's path (exact graph, precomputed_knn, progress through
+    tqdm): numba compiles (or loads from its on-disk cache) umap's functions now, in the background
+    warm-up, not when a student first asks for UMAP. Also one tiny openTSNE fit and scikit-learn's
+    trustworthiness."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=(40, 8)).astype(np.float32)
-    projection.umap(x, 2, 5, 0.1, "euclidean", 0)
-    projection.tsne(x, 2, 5.0, "auto", 250, 0)
+    projection.umap(x, 2, 5, 0.1, "euclidean", 0, on_progress=lambda share, text: None)
+    projection.tsne(x, 2, 5.0, "auto", 260, 0, on_progress=lambda share, text: None)
     trust.trustworthiness(x, x[:, :2], 5)

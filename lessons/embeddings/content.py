@@ -229,6 +229,8 @@ READING = (
                "https://arxiv.org/abs/1611.05469", "the TensorFlow tool this lesson follows"),
     ui.Reading("Sentence-BERT (Reimers & Gurevych, EMNLP 2019)", "https://arxiv.org/abs/1908.10084",
                "how all-MiniLM-L6-v2's sentence embeddings are made"),
+    ui.Reading("openTSNE: a modular Python library for t-SNE (Poli\u010dar, Stra\u017ear & Zupan, JSS 2024)",
+               "https://opentsne.readthedocs.io/", "the t-SNE this page runs, and its parameter guide"),
     ui.Reading("umap-learn documentation", "https://umap-learn.readthedocs.io/", "parameters and plotting"),
     ui.Reading("scikit-learn: manifold learning and trustworthiness",
                "https://scikit-learn.org/stable/modules/manifold.html"),

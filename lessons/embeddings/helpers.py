@@ -46,7 +46,7 @@ class _Results:
 
 
 LIVE = _Results(LIVE_ENTRIES)
-WITHOUT_UMAP = "sklearn.manifold"  # the last warm-up step before umap (lessons/registry.py)
+WITHOUT_UMAP = "openTSNE"  # the last warm-up step before umap (lessons/registry.py)
 
 
 def computed(page: ui.LessonPage, key: str, job, *args, what: str = "Computing", needs_umap: bool = True):
@@ -153,9 +153,14 @@ def method_controls(page: ui.LessonPage) -> dict:
                          help="Roughly how many neighbours each point listens to; must be below the number of points.")
         with d:
             page.control(st.selectbox, "learning_rate", "Learning rate", S.LEARNING_RATES,
-                         format_func=lambda v: "auto (n / 48)" if v == "auto" else f"{v:g}")
+                         format_func=lambda v: "auto (N / exaggeration)" if v == "auto" else f"{v:g}",
+                         help="openTSNE's learning rate: 'auto' is the number of points divided by the exaggeration "
+                              "(12 during the first 250 iterations, then 1).")
         with e:
-            page.control(st.selectbox, "iterations", "Iterations", S.ITERATIONS)
+            page.control(st.selectbox, "iterations", "Iterations", S.ITERATIONS,
+                         help=f"The first {S.TSNE_EXAGGERATION_ITERATIONS} are early exaggeration (clusters pulled "
+                              "tight so they can pass each other); the rest let points settle beside their "
+                              "neighbours.")
     elif method == "UMAP":
         with c:
             page.control(st.select_slider, "neighbours", "Neighbours", S.NEIGHBOURS)

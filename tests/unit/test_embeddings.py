@@ -70,6 +70,98 @@ def test_more_points_than_the_bound_and_a_too_large_perplexity_are_refused():
                                          "iterations": 250, "seed": 0})
 
 
+# --------------------------------------------------------------------------- t-SNE and UMAP as the page runs them
+
+
+def small_digits(n=300):
+    from data import load_sklearn_digits
+
+    images, labels = load_sklearn_digits(normalize=True)
+    return images.reshape(len(images), -1)[:n].astype(np.float32), labels[:n]
+
+
+def test_the_exact_neighbour_graph_is_the_graph_umap_builds_itself():
+    """umap-learn on fewer than 4,096 points computes every distance and builds its fuzzy graph from
+    them; handed our graph (precomputed_knn) it must build the same fuzzy graph, but for the edges
+    where two points tie for the k-th place."""
+    x, _ = small_digits()
+    umap_learn = projection.umap_library()
+    own = umap_learn.UMAP(n_neighbors=15, random_state=0, n_jobs=1, n_epochs=10).fit(x).graph_
+    graph = projection.nearest_neighbour_graph(x, 15, "euclidean")
+    handed = umap_learn.UMAP(n_neighbors=15, random_state=0, n_jobs=1, n_epochs=10,
+                             precomputed_knn=graph).fit(x).graph_
+    differ = abs(own - handed) > 1e-4  # only where two points tie for the k-th neighbour (4 of 5,222 edges here)
+    assert own.nnz == handed.nnz and differ.nnz <= own.nnz // 500, differ.nnz
+    index, dist = projection.nearest_neighbour_graph(x, 6, "cosine")
+    q_index, q_dist = trust.query_neighbours(x, x[7], 5, "cosine", exclude=7)  # our own search, another way
+    assert index[7, 0] == 7 and list(index[7, 1:]) == list(q_index)
+    np.testing.assert_allclose(dist[7, 1:], q_dist, atol=1e-5)
+
+
+def test_the_neighbour_graph_is_reused_across_changes_and_the_cache_is_bounded(monkeypatch):
+    calls = []
+    real = projection.nearest_neighbour_graph
+    monkeypatch.setattr(projection, "nearest_neighbour_graph", lambda *a: calls.append(a[1:]) or real(*a))
+    graphs = compute._Graphs(2)
+    x, _ = small_digits(200)
+    first = graphs.get({"source": "a"}, "euclidean", x)
+    assert graphs.get({"source": "a"}, "euclidean", x) is first and len(calls) == 1
+    assert first[0].shape == (200, max(S.NEIGHBOURS))  # the most neighbours the page offers
+    graphs.get({"source": "a"}, "cosine", x)
+    graphs.get({"source": "b"}, "euclidean", x)
+    graphs.get({"source": "a"}, "euclidean", x)  # the oldest was forgotten: computed again
+    assert len(calls) == 4
+
+
+def test_a_umap_change_of_minimum_distance_reuses_the_graph(monkeypatch):
+    data = {"source": "digits", "layer": "penultimate", "network": "trained", "points": 500}
+    method = {"method": "UMAP", "dims": 2, "neighbours": 15, "min_dist": 0.1, "umap_metric": "euclidean", "seed": 0}
+    compute.GRAPHS.clear()
+    compute.projection_result(data, method)
+    calls = []
+    monkeypatch.setattr(projection, "nearest_neighbour_graph", lambda *a: calls.append(a) or pytest.fail("recomputed"))
+    for change in ({"min_dist": 0.5}, {"neighbours": 50}, {"seed": 3}, {"dims": 3}):
+        compute.projection_result(data, method | change)
+    assert calls == []
+
+
+def test_tsne_and_umap_report_progress_through_their_phases():
+    x, _ = small_digits(200)
+    reports = []
+    projection.tsne(x, 2, 10.0, "auto", 300, 0, on_progress=lambda share, text: reports.append((share, text)))
+    shares = [s for s, _ in reports]
+    assert shares == sorted(shares) and shares[-1] == pytest.approx(1.0)
+    assert any("iteration 250 of 300, early exaggeration" in t for _, t in reports)
+    assert any("iteration 300 of 300, points settle" in t for _, t in reports)
+    assert len(reports) == 1 + 300 // S.TSNE_PROGRESS_EVERY
+    reports.clear()
+    projection.umap(x, 2, 15, 0.1, "euclidean", 0, on_progress=lambda share, text: reports.append((share, text)))
+    assert any(f"epoch {S.UMAP_EPOCHS} of {S.UMAP_EPOCHS}" in t for _, t in reports)
+    assert [s for s, _ in reports] == sorted(s for s, _ in reports)
+
+
+def test_what_the_tsne_controls_say_about_openTSNE():
+    from openTSNE import TSNE
+
+    fitter = TSNE()
+    assert fitter.early_exaggeration == 12 and fitter.early_exaggeration_iter == S.TSNE_EXAGGERATION_ITERATIONS
+    assert fitter.early_exaggeration_iter + fitter.n_iter == S.DEFAULTS["iterations"]  # openTSNE's own schedule
+    assert S.DEFAULTS["iterations"] in S.ITERATIONS
+
+
+def test_umap_is_compiled_with_numba_s_on_disk_cache():
+    import os
+
+    import umap.layouts
+    import umap.umap_
+    from numba.core.caching import NullCache
+
+    projection.umap_library()
+    assert not isinstance(umap.umap_.smooth_knn_dist._cache, NullCache)
+    assert not isinstance(umap.layouts.optimize_layout_euclidean._cache, NullCache)
+    assert os.environ["NUMBA_CACHE_DIR"]  # lessons/process_settings.py, outside site-packages
+
+
 # --------------------------------------------------------------------------- trust numbers by hand
 
 

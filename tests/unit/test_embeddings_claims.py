@@ -110,3 +110,25 @@ def test_umap_keeps_the_classes_and_half_of_the_neighbours_on_the_default_view()
     default view's."""
     result = shipped(precompute.default_projection_key())
     assert float(result["trust_trustworthiness"]) > 0.98 and 0.4 < float(result["trust_kept"]) < 0.65
+
+
+def test_tsne_and_umap_at_the_pages_settings_keep_the_quality_of_the_libraries_defaults():
+    """The page runs openTSNE with a Barnes-Hut angle of 0.8 and 750 iterations, and UMAP with 200
+    epochs on an exact neighbour graph (settings.py): on the bundled digits their trustworthiness is
+    that of scikit-learn's TSNE at its defaults (angle 0.5, 1,000 iterations) and of umap-learn at
+    its own (500 epochs, its own neighbour search), within 0.005."""
+    from sklearn.manifold import TSNE
+    import umap
+
+    pts = points.digits("penultimate", "trained", 500)
+    x = pts.features
+
+    def trust_of(coords):
+        return trustworthiness(x, coords, n_neighbors=S.TRUST_K)
+
+    ours = trust_of(projection.project(x, "t-SNE", 2, perplexity=30.0, iterations=S.DEFAULTS["iterations"]).coords)
+    reference = trust_of(TSNE(2, perplexity=30, init="pca", random_state=0, n_jobs=1).fit_transform(x))
+    assert ours >= reference - 0.005, (ours, reference)
+    ours = trust_of(projection.project(x, "UMAP", 2, neighbours=15, min_dist=0.1).coords)
+    reference = trust_of(umap.UMAP(n_neighbors=15, min_dist=0.1, random_state=0, n_jobs=1).fit_transform(x))
+    assert ours >= reference - 0.005, (ours, reference)
