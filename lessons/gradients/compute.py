@@ -16,6 +16,7 @@ views while a run trains).
 """
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Iterator, Sequence
@@ -149,6 +150,13 @@ def load_data() -> DigitsData:
     images, labels = load_mnist5k()  # (5000, 28, 28) uint8, (5000,)
     train_idx, _ = mnist5k_split(0)
     return DigitsData(to_tensor(images[train_idx]), torch.as_tensor(labels[train_idx], dtype=torch.long))
+
+
+@functools.cache
+def shared_data() -> DigitsData:
+    """load_data() once per process, shared read-only by every session and training thread (the
+    engine copies batches); a plain cache, because training threads call it outside a script run."""
+    return load_data()
 
 
 def build_model(spec: RunSpec):
@@ -294,4 +302,4 @@ def warm_up() -> None:
     layer(torch.ones(3, 4)).sum().backward()  # (3, 2) -> scalar
     optimizer.step()
     torch.quantile(torch.rand(10), torch.tensor([0.5]))
-    load_data()
+    shared_data()  # the digits every training thread uses

@@ -4,7 +4,7 @@ Thin page: widgets -> a background training job (jobs.py) that fills the student
 -> the chosen view, drawn in a fragment that redraws at most 4 times a second while a run trains,
 so the student can switch views (and Stop) without interrupting it. Runs live in
 st.session_state["gradients.runs"]. The first render draws the shipped precomputed run of the
-default settings and imports no torch; `page.go_live()` waits for the lesson's warm-up before the
+default settings and imports no torch; the training thread waits for the lesson's warm-up before the
 first live training. Text in content.py, views in views.py, shared helpers in view_helpers.py.
 """
 from __future__ import annotations
@@ -38,16 +38,16 @@ DEFAULTS = {**compute.RunSpec().to_dict(), "view": VIEWS[0], "axes": "fixed", "s
 # ----- training ------------------------------------------------------------------------------------
 
 def start_training(page: ui.LessonPage) -> None:
-    """The Train button's callback: stop a live run of this student, start a new one in a thread."""
+    """The Train button's callback: stop a live run of this student, store a new one and train it in a
+    thread. It never waits: the thread waits for the lesson's warm-up (see jobs.py)."""
     from lessons.gradients import jobs
 
-    page.go_live()  # this lesson's warm-up (torch, the first step's one-off costs), never another's
     runs = vh.session_runs()
     jobs.stop(runs)
     spec = vh.current_spec(page)
     run = compute.new_run(spec, name=f"#{vh.next_run_id()} {spec.describe()}")
     run_store.add_run(runs, run)
-    jobs.start([run], vh.cached_data())
+    jobs.start([run], vh.live_data)
 
 
 def stop_training() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lessons import ui
+from lessons import ui, warmup
 from lessons.gradients import compute, diagnosis, run_store
 from lessons.gradients.precompute import PRESET_FILE
 
@@ -26,10 +26,11 @@ def cached_presets() -> dict[str, compute.Run]:
     return run_store.load_presets(PRESET_FILE)
 
 
-@st.cache_resource(show_spinner=False)
-def cached_data() -> compute.DigitsData:
-    """The 4,000 training digits as tensors, shared read-only by every session (the engine copies batches)."""
-    return compute.load_data()
+def live_data() -> compute.DigitsData:
+    """For a training thread: wait for this lesson's warm-up (never another lesson's), then the 4,000
+    training digits shared by every session."""
+    warmup.wait(SLUG)
+    return compute.shared_data()
 
 
 def presets() -> dict[str, compute.Run]:
@@ -107,7 +108,12 @@ def run_messages(run: compute.Run) -> None:
 
 def has_data(run: compute.Run) -> bool:
     if min(len(run.stats), len(run.steps)) == 0:
-        st.info("Waiting for the first step…" if run.live else "This run recorded no step.")
+        if not run.live:
+            st.info("This run recorded no step.")
+        elif not warmup.is_ready(SLUG):
+            st.info("Waiting for the first step: this server is still loading PyTorch (once, for everyone).")
+        else:
+            st.info("Waiting for the first step…")
         return False
     return True
 

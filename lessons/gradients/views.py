@@ -160,11 +160,10 @@ def displayed_pair(specs) -> tuple[compute.Run, compute.Run] | None:
 def start_compare(page: ui.LessonPage, a: str, b: str) -> None:
     from lessons.gradients import jobs
 
-    page.go_live()
     specs = compare_specs(page, a, b)
     runs = [compute.new_run(s, name=f"#{vh.next_run_id()} {s.describe()}") for s in specs]
     st.session_state[vh.COMPARE_KEY] = runs
-    jobs.start(runs, vh.cached_data())
+    jobs.start(runs, vh.live_data)  # the thread waits for the warm-up, never this callback (jobs.py)
 
 
 SECTIONS = {"Norms": norms_view, "Gradient flow": flow_view, "Heatmap": heatmap_view,
