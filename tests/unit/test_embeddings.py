@@ -158,7 +158,7 @@ def test_umap_is_compiled_with_numba_s_on_disk_cache():
 
     projection.umap_library()
     assert not isinstance(umap.umap_.smooth_knn_dist._cache, NullCache)
-    assert not isinstance(umap.layouts.optimize_layout_euclidean._cache, NullCache)
+    assert not isinstance(umap.layouts._nb_optimize_layout_euclidean_single_epoch._cache, NullCache)
     assert os.environ["NUMBA_CACHE_DIR"]  # lessons/process_settings.py, outside site-packages
 
 
