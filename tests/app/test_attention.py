@@ -3,26 +3,9 @@ view renders, controls enter the share link, live text replaces the shipped one,
 as text, "Try this" names the run it judged, presenter mode and Reset work, a failing view shows
 its own message, and nothing a student does changes the shared models."""
 import json
-import os
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
 
 from lessons.attention.settings import DEFAULTS, FOX, VIEWS
-from tests.app.lesson import open_lesson
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def texts(at) -> str:
-    parts = [m.value for m in at.markdown] + [s.value for s in at.success] + [w.value for w in at.warning]
-    return "\n".join(parts + [i.value for i in at.info] + [e.value for e in at.error] + [c.value for c in at.caption])
-
-
-def charts(at) -> list:
-    return list(at.get("vega_lite_chart")) + list(at.get("arrow_vega_lite_chart")) + list(at.get("plotly_chart"))
-
+from tests.app.lesson import charts, first_render_in_a_fresh_process, open_lesson, texts
 
 def specs(at) -> str:
     """The Altair charts' specs, one line each (JSON, so no newline inside)."""
@@ -31,22 +14,8 @@ def specs(at) -> str:
 
 
 def test_the_first_render_draws_the_shipped_head_view_without_importing_torch():
-    code = textwrap.dedent("""
-        import json, sys
-        from streamlit.testing.v1 import AppTest
-        from lessons import warmup
-        warmup.start = lambda slug: None  # no background warm-up: only what the render itself imports
-        at = AppTest.from_string("from lessons.registry import get; get('attention').render()", default_timeout=120)
-        at.run()
-        print(json.dumps({"torch": "torch" in sys.modules, "exception": [str(e.value) for e in at.exception],
-                          "text": "\\n".join(m.value for m in at.markdown),
-                          "charts": len(at.get("arrow_vega_lite_chart")) + len(at.get("vega_lite_chart"))}))
-    """)
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "OMP_NUM_THREADS": "1"})
-    assert out.returncode == 0, out.stderr[-3000:]
-    report = json.loads(out.stdout.strip().splitlines()[-1])
-    assert report["exception"] == [] and report["torch"] is False and report["charts"] >= 1
+    report = first_render_in_a_fresh_process("attention")
+    assert report["exception"] == [] and report["heavy"] == [] and report["charts"] >= 1
     assert "the shipped attention" in report["text"]
 
 
