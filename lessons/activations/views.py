@@ -183,7 +183,9 @@ def torchcam_view_section(page, model_name, inp, layers, target, result) -> None
     with controls:
         samples = control(page, st.slider, "tc_samples", "Noisy samples", 1, 16,
                            help="SmoothGradCAM++ averages gradients over this many noisy copies.")
-        std = control(page, st.slider, "tc_std", "Noise (std)", 0.0, 1.0, step=0.05)
+        std = control(page, st.slider, "tc_std", "Noise (std)", 0.05, 1.0, step=0.05,
+                      help="The standard deviation of the noise added to each copy. It starts above 0: "
+                           "TorchCam's sampler refuses a noise of 0 (that would be plain Grad-CAM++).")
         seed = control(page, st.number_input, "seed", "Seed", min_value=0, max_value=9999, step=1)
         opacity = control(page, st.slider, "opacity", "Heatmap opacity", 0.0, 1.0, step=0.05)
     top, probs = predictions(model_name, source, framing, x)

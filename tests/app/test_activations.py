@@ -351,3 +351,13 @@ def test_a_failing_input_shows_a_message_and_the_rest_of_the_page(monkeypatch):
     assert [e.value for e in at.error][0].startswith("Could not read this input and the model's predictions.")
     assert "Nothing to show: this input or the model's predictions could not be computed." in what_you_see(at)
     assert {"Try this", "Check yourself"} <= set(at.subheader.values)
+
+
+def test_the_torchcam_noise_slider_stops_above_zero_and_its_ends_draw():
+    """The control walk found it: a noise of 0 made TorchCam's sampler raise. The slider starts at 0.05."""
+    at = open_page(view="TorchCam", model="digits_cnn")
+    noise = at.slider(key="activations.tc_std")
+    assert noise.min == 0.05
+    for value in (noise.min, noise.max):
+        at.slider(key="activations.tc_std").set_value(value).run()
+        assert not at.exception and not at.error, [e.value for e in at.error]

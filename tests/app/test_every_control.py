@@ -5,8 +5,15 @@ set each one to each of its values (tests/app/walk.py), one at a time from the d
 each toggle of the view turned over, walk the view's choices again (the smoothing options of the
 activation lesson crashed only in such a pair). After every change: no exception and no section that
 says "Could not ...". A failure lists every change that broke the page, with the view it was on.
+
+Opt-in for now (LOOK_INSIDE_WALK=1 pytest tests/app/test_every_control.py): the full walk of one
+lesson took 12-24 min on this 2-core machine under load (architecture, training, activations), which
+the 15-minute suite cannot hold; issue #18 stays open until it fits. What it found is fixed and kept
+by an ordinary test (the TorchCam noise slider at 0).
 """
 from __future__ import annotations
+
+import os
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -17,6 +24,8 @@ from tests.app import walk
 LESSONS = [lesson.slug for lesson in registry.LESSONS if lesson.ready]
 PAIRED_KINDS = ("selectbox", "radio", "button_group", "select_slider")
 TIMEOUT = 300
+pytestmark = pytest.mark.skipif(os.environ.get("LOOK_INSIDE_WALK") != "1",
+                                reason="the full control walk is opt-in (LOOK_INSIDE_WALK=1): too slow for the suite yet")
 
 
 def _open(slug: str, view: str | None) -> AppTest:
