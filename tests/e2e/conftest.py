@@ -126,3 +126,18 @@ def open_view(page, slug: str, view: str, pictures: str, timeout_ms: int = 120_0
 def exceptions(page) -> list[str]:
     errors = page.locator('[data-testid="stException"]')
     return [errors.nth(i).inner_text()[:300] for i in range(errors.count())]
+
+
+def choose(page, label: str, option: str) -> None:
+    """Open the selectbox labelled `label` and pick `option` (open it again if a redraw closed it)."""
+    box = page.locator('[data-testid="stSelectbox"]').filter(has=page.get_by_text(label, exact=True)).first
+    choice = page.get_by_role("option", name=option, exact=True)
+    for _ in range(5):
+        box.click()
+        try:
+            choice.wait_for(timeout=10_000)
+        except Exception:  # noqa: BLE001 - the list closed before it showed: open it again
+            continue
+        choice.click()
+        return
+    raise AssertionError(f"the option {option!r} of {label!r} never showed")

@@ -1,27 +1,12 @@
 """The attention lesson in real Chromium: every view draws, a layer change redraws the head view
 and enters the share link, and typed HTML is shown as text, never run."""
-from tests.e2e.conftest import exceptions, open_view, wait_for_run, wait_until
+from tests.e2e.conftest import choose, exceptions, open_view, wait_for_run, wait_until
 
 PICTURES = '[data-testid="stVegaLiteChart"], [data-testid="stPlotlyChart"], .stPlotlyChart'
 
 
 def body(page) -> str:
     return page.locator("body").inner_text()
-
-
-def choose(page, label: str, option: str) -> None:
-    """Open the selectbox labelled `label` and pick `option` (open it again if a redraw closed it)."""
-    box = page.locator('[data-testid="stSelectbox"]').filter(has=page.get_by_text(label, exact=True)).first
-    choice = page.get_by_role("option", name=option, exact=True)
-    for _ in range(5):
-        box.click()
-        try:
-            choice.wait_for(timeout=10_000)
-        except Exception:  # noqa: BLE001 - the list closed before it showed: open it again
-            continue
-        choice.click()
-        return
-    raise AssertionError(f"the option {option!r} of {label!r} never showed")
 
 
 def test_every_view_draws_in_chromium(open_page):

@@ -1,7 +1,7 @@
 """The loss-landscape lesson's controls in real Chromium, each asserted by its effect: live surfaces
 (new directions, 3-D, four seeds, the CNN), every other view's controls going live, presenter mode,
 Reset and share links whose values no longer exist."""
-from tests.e2e.conftest import exceptions, open_view, wait_for_run, wait_until
+from tests.e2e.conftest import choose, exceptions, open_view, wait_for_run, wait_until
 
 PICTURES = '[data-testid="stVegaLiteChart"], [data-testid="stPlotlyChart"], .stPlotlyChart'
 PLOTLY = '[data-testid="stPlotlyChart"], .stPlotlyChart'
@@ -17,21 +17,6 @@ def settled(page, what: str, condition, timeout_ms: int = 180_000) -> None:
                timeout_ms=timeout_ms, what=what)
     assert exceptions(page) == [], what
     assert "Could not" not in body(page), what
-
-
-def choose(page, label: str, option: str) -> None:
-    """Open the selectbox labelled `label` and pick `option` (open it again if a redraw closed it)."""
-    box = page.locator('[data-testid="stSelectbox"]').filter(has=page.get_by_text(label, exact=True)).first
-    choice = page.get_by_role("option", name=option, exact=True)
-    for _ in range(5):
-        box.click()
-        try:
-            choice.wait_for(timeout=10_000)
-        except Exception:  # noqa: BLE001 - the list closed before it showed: open it again
-            continue
-        choice.click()
-        return
-    raise AssertionError(f"the option {option!r} of {label!r} never showed")
 
 
 def pick(page, group: str, option: str) -> None:
