@@ -175,7 +175,7 @@ def test_embeddings_projections_other_than_umap_wait_for_everything_before_umap_
     from lessons.embeddings.helpers import WITHOUT_UMAP
 
     steps = registry.get("embeddings").warm
-    assert steps[steps.index(WITHOUT_UMAP) + 1] == "umap"
+    assert "umap" in steps[steps.index(WITHOUT_UMAP) + 1]  # the next step imports umap
     assert not any("umap" in step for step in steps[: steps.index(WITHOUT_UMAP) + 1])
 
 
