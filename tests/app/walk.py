@@ -69,7 +69,7 @@ KINDS = {Selectbox: "selectbox", Radio: "radio", ButtonGroup: "button_group", Se
 
 def widgets(at: AppTest) -> Iterator[Widget]:
     for node in at._tree:
-        if isinstance(node, Widget) and type(node) in KINDS or any(isinstance(node, k) for k in KINDS):
+        if isinstance(node, tuple(KINDS)):
             yield node
 
 
