@@ -3,6 +3,7 @@ import ast
 import re
 import sys
 import tomllib
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -35,8 +36,15 @@ def _imported_top_level_modules(paths) -> dict[str, set[str]]:
     return found
 
 
+@cache
+def _installed_distributions() -> dict[str, list[str]]:
+    """Top-level module -> the installed distributions that provide it (a scan of every installed
+    package's metadata: seconds, so once per test session)."""
+    return metadata.packages_distributions()
+
+
 def _distributions_of(module: str) -> set[str]:
-    return {_name(d) for d in metadata.packages_distributions().get(module, [])}
+    return {_name(d) for d in _installed_distributions().get(module, [])}
 
 
 def _closure(requirements) -> set[str]:
