@@ -11,6 +11,7 @@ prose and enlarges the charts; "Reset" puts every control back to its default.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -108,6 +109,20 @@ def _widget_default(widget: Callable[..., Any], default: Any, args: tuple, kwarg
     return {} if "value" in kwargs else {"value": default}
 
 
+def _names_value(asked: list[str], value: Any, kwargs: dict) -> bool:
+    """Whether the link's text is one way of writing `value` (a hand-written link may name the default)."""
+    values = value if isinstance(value, (list, tuple)) else [value]
+    format_func = kwargs.get("format_func") or str
+    written = {str(v).lower() for v in values} | {str(format_func(v)).lower() for v in values}
+    return {a.lower() for a in asked} <= written
+
+
+def _quoted(asked: list[str]) -> str:
+    """The link's value as plain, short text: it comes from the address bar, so no markdown survives."""
+    text = re.sub(r"[^\w .,+-]", "?", ", ".join(asked))
+    return f"“{text[:40]}{'...' if len(text) > 40 else ''}”"
+
+
 @dataclass
 class LessonPage:
     slug: str
@@ -164,10 +179,18 @@ class LessonPage:
         """
         if not self._light_first_render:  # fragment reruns skip the router: every control waits too
             warmup.wait(self.slug)
-        if name in self.defaults:
-            kwargs.setdefault("bind", "query-params")
-            kwargs.update(_widget_default(widget, self.defaults[name], args, kwargs))
-        return widget(*args, key=self.key(name), **kwargs)
+        if name not in self.defaults:
+            return widget(*args, key=self.key(name), **kwargs)
+        kwargs.setdefault("bind", "query-params")
+        kwargs.update(_widget_default(widget, self.defaults[name], args, kwargs))
+        asked = st.query_params.get_all(self.key(name))
+        value = widget(*args, key=self.key(name), **kwargs)
+        # Streamlit drops a link's value that the widget does not offer (and one equal to the default)
+        if asked and not st.query_params.get_all(self.key(name)) and not _names_value(asked, value, kwargs):
+            label = args[0] if args else kwargs.get("label", name)
+            st.warning(f"This link asked for {label} {_quoted(asked)}, which the page no longer offers: "
+                       "showing the default instead.", icon=":material/link_off:")
+        return value
 
     def share_url(self) -> str:
         query = {k: st.query_params.get_all(k) for k in st.query_params}

@@ -101,6 +101,29 @@ def test_controls_come_from_the_share_link():
     assert at.metric[0].value == "49"
 
 
+def test_a_share_link_value_that_no_longer_exists_is_named_and_the_default_shown():
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.query_params["scaffold.n"] = "50"  # beyond the slider's range
+    at.query_params["scaffold.shape"] = "[tesseract](http://example.org)"  # not an option; markdown in a link
+    at.run()
+    assert not at.exception
+    assert at.slider(key="scaffold.n").value == 3 and at.selectbox(key="scaffold.shape").value == "square"
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 2
+    assert warnings[0].startswith("This link asked for n “50”, which the page no longer offers")
+    assert "shape “?tesseract??http???example.org?”" in warnings[1]  # no markdown survives from the URL
+    at.slider(key="scaffold.n").set_value(4).run()  # the next change: the link's values are gone, so is the notice
+    assert at.warning.values == [] and at.metric[0].value == "16"
+
+
+def test_a_share_link_that_spells_out_a_default_gets_no_notice():
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.query_params["scaffold.n"] = "3"
+    at.query_params["scaffold.shape"] = "Square"
+    at.run()
+    assert at.warning.values == [] and at.metric[0].value == "9"
+
+
 def test_do_it_yourself_code_is_shown_and_runs(capsys):
     at = run_page()
     script = Path(PAGE).with_name("diy.py")
