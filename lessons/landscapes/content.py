@@ -19,6 +19,9 @@ BLOWUP_FACTOR = 10.0
 SMOOTH_SHARE = 0.1
 # On a toy surface an optimizer "got there" when its final loss is within this of the minimum.
 TOY_REACHED = 0.01
+# The bundled digits MLP's weights, for the Slices sentence (tests/unit/test_landscapes_claims.py measures both):
+MLP_WEIGHT_RMS = 0.1  # root mean square of its weight matrices' entries (0.098)
+MLP_RAW_STEP = {"fc1": 11, "fc3": 4}  # |d| / |W| per layer for a N(0, 1) direction d, rounded
 
 
 def _where(source: str, what: str) -> str:
@@ -50,11 +53,28 @@ def interpolation_sentences(data, source: str, samples: int) -> list[str]:
            + (" on the way. The two minima are not linearly connected; curved low-loss paths between such minima "
               "exist (Garipov et al., Draxler et al. 2018)." if second["height"] >= BARRIER_THRESHOLD
               else ": no barrier worth the name."),
-           f"Beyond the ends (\u03b1 < 0 or > 1) the loss rises on both paths: {_at(a, data['init_loss'], a.min()):.2f} "
-           f"at \u03b1 = {a.min():g} and {_at(a, data['init_loss'], a.max()):.2f} at \u03b1 = {a.max():g} on the first."
-           if a.min() < 0 else "The paths stop at the two ends; widen \u03b1 to see beyond them.",
+           _beyond_the_ends(data),
            f"Computed on {_where(source, 'paths')}."]
     return out
+
+
+def _beyond_the_ends(data) -> str:
+    """The loss past the two ends of both paths, against the loss at those ends."""
+    a = data["alpha"]
+    if a.min() >= 0:
+        return "The paths stop at the two ends; widen \u03b1 to see beyond them."
+    low, high = float(a.min()), float(a.max())
+    init, seed = data["init_loss"], data["seed_loss"]
+    trained = [(_at(a, init, high), _at(a, init, 1)), (_at(a, seed, low), _at(a, seed, 0)),
+               (_at(a, seed, high), _at(a, seed, 1))]  # (past the end, at the end) for each trained solution
+    rises = sum(past > at for past, at in trained)
+    past_init, at_init = _at(a, init, low), _at(a, init, 0)
+    return (f"Beyond the ends, at \u03b1 = {low:g} and {high:g}, the loss is {past_init:.2f} and {trained[0][0]:.2f} on "
+            f"the first path, {trained[1][0]:.2f} and {trained[2][0]:.2f} on the second: "
+            + ("higher past each trained solution than at it" if rises == len(trained)
+               else f"higher past {rises} of the {len(trained)} trained solutions than at them")
+            + f", and {'lower' if past_init < at_init else 'higher'} past the initial weights than at them "
+              f"({past_init:.2f} against {at_init:.2f}).")
 
 
 def slices_sentences(data, source: str, samples: int) -> list[str]:
@@ -65,10 +85,11 @@ def slices_sentences(data, source: str, samples: int) -> list[str]:
             f"({samples} training digits).",
             f"At \u03b1 = {span:g} the loss is {f:.3f} along the filter-normalised direction, {l:.3f} along the "
             f"layer-normalised one and {n:.3g} along the unnormalised one ({n / f:.0f} times the first).",
-            "An unnormalised Gaussian direction has entries of size 1 while this MLP's weights are about 0.05 in "
-            "size: one step moves the small layers far more than the large ones, and the picture shows the scale of "
-            "the direction, not the shape of the minimum. Filter normalisation makes a step of 1 move every filter by "
-            "its own norm, so slices of different networks are comparable (Li et al. 2018).",
+            f"An unnormalised Gaussian direction has entries of size 1 while this MLP's weights are about "
+            f"{MLP_WEIGHT_RMS:g} in size (root mean square): a step of 1 along it moves the first layer by about "
+            f"{MLP_RAW_STEP['fc1']} times that layer's norm and the last by about {MLP_RAW_STEP['fc3']} times, so the "
+            "picture shows the scale of the direction, not the shape of the minimum. Filter normalisation makes a step "
+            "of 1 move every filter by its own norm, so slices of different networks are comparable (Li et al. 2018).",
             f"Computed on {_where(source, 'slices')}."]
 
 
@@ -80,7 +101,7 @@ def surface_sentences(data, source: str, model: str, samples: int) -> list[str]:
             f"{data['acc'][len(axis) // 2, len(axis) // 2]:.1%} on {samples} training digits; across the slice the loss "
             f"runs from {np.nanmin(loss):.4f} to {np.nanmax(loss):.3g}.",
             f"{share:.0%} of the inner grid points are not locally convex (the surface curves down along some "
-            "direction there): " + ("a single smooth bowl." if share < 0.1 else "the bowl has ridges and shoulders."),
+            "direction there): " + ("a single smooth bowl." if share < SMOOTH_SHARE else "the bowl has ridges and shoulders."),
             "This is one plane through thousands of dimensions: the minimum may look wide here and be narrow along "
             "a direction this plane does not contain. Tick \u201cCompare 4 direction seeds\u201d to see how much "
             "the picture depends on the directions drawn.",
@@ -92,11 +113,18 @@ def multiples_sentences(many, source: str, span: float) -> list[str]:
     means = [float(np.mean(many[f"loss_{s}"])) for s in SMALL_SEEDS]
     shares = [measures.non_convex_share(many[f"loss_{s}"], step) for s in SMALL_SEEDS]
     spread = measures.slice_spread(means)
-    return [f"Across {len(SMALL_SEEDS)} direction seeds the mean loss over the slice (\u00b1{span:g}) ranges from "
+    n, smooth = len(SMALL_SEEDS), sum(share < SMOOTH_SHARE for share in shares)
+    if smooth in (0, n):
+        verdict = ("every seed's slice is " + ("a single smooth bowl" if smooth else "a bowl with ridges and shoulders")
+                   + " by the surface's measure: the verdict repeats, the exact numbers do not.")
+    else:
+        verdict = (f"by the surface's measure {smooth} of {n} slices are a single smooth bowl and {n - smooth} "
+                   f"{'has' if n - smooth == 1 else 'have'} ridges and shoulders: even one slice's verdict depends on "
+                   "the directions drawn.")
+    return [f"Across {n} direction seeds the mean loss over the slice (\u00b1{span:g}) ranges from "
             f"{spread['min']:.3f} to {spread['max']:.3f} ({spread['relative']:.0%} of its mean) and the non-convex share "
-            f"from {min(shares):.0%} to {max(shares):.0%}: the shape of the basin repeats, the exact numbers of one "
-            "slice do not. Trust what all seeds show, not the details of one (the question of loss-landscape issues 36 "
-            f"and 44). Computed on {_where(source, 'small multiples')}."]
+            f"from {min(shares):.0%} to {max(shares):.0%}; {verdict} Trust what all seeds show, not the details of one "
+            f"(the question of loss-landscape issues 36 and 44). Computed on {_where(source, 'small multiples')}."]
 
 
 def trajectory_sentences(data, source: str, optimizer: str) -> list[str]:
@@ -119,7 +147,7 @@ def optimizer_sentences(figures) -> list[str]:
         e = data["explained"]
         length = float(np.linalg.norm(np.diff(data["coords"], axis=0), axis=1).sum())
         out.append(f"{OPTIMIZERS[optimizer]}: path length {length:.2f}, final loss {data['path_loss'][-1]:.4f}, the two "
-                   f"components explain {e[0] + e[1]:.1%} of its variance ({_where(source, 'trajectory')}).")
+                   f"components explain {e[0] + e[1]:.1%} of its variance. Computed on {_where(source, 'trajectory')}.")
     return out
 
 
@@ -185,19 +213,55 @@ def batch_sentences(data, source: str) -> list[str]:
             f"weights' scale rather than the minimum. Computed on {_where(source, 'slices')}."]
 
 
+def _ravine_note(summary, steps: int) -> str:
+    sgd, momentum = summary["sgd"], summary["momentum"]
+    if sgd["gap"] > sgd["start_gap"]:
+        across = ("SGD's loss grows instead of falling: across the valley (curvature 4) each step overshoots the "
+                  "floor by more than the last, as every learning rate above 2 / 4 = 0.5 does")
+    elif sgd["crossings"] >= 2:
+        across = f"SGD zig-zags across the steep direction: it crosses the valley floor {sgd['crossings']} times"
+    else:
+        across = ("SGD does not zig-zag at this learning rate: it slides down the steep side without crossing the "
+                  "valley floor (above a learning rate of 1 / 4, the inverse of that side's curvature, it would)")
+    if max(sgd["gap"] - sgd["start_gap"], momentum["gap"] - momentum["start_gap"]) > 0:
+        return across + "."
+    along = (f"; along the shallow direction SGD has covered {sgd['along']:.0%} of the way to the minimum after "
+             f"{steps} steps, momentum {momentum['along']:.0%}")
+    return across + along + (": momentum builds up speed along the valley." if momentum["along"] > sgd["along"] + 0.05
+                             else ".")
+
+
+def _saddle_note(summary, steps: int) -> str:
+    def left(name: str) -> str:
+        at = summary[name]["left_at"]
+        return f"{at}" if at is not None else f"more than {steps}"
+
+    sgd, adam = summary["sgd"]["left_at"], summary["adam"]["left_at"]
+    text = (f"Near the saddle the gradient along y is tiny (the start is at y = 0.001). Steps until |y| exceeds "
+            f"{toy.LEFT_SADDLE:g}, off the saddle: SGD {left('sgd')}, momentum {left('momentum')}, Adam {left('adam')}")
+    if adam is not None and (sgd is None or adam < sgd):
+        return text + ": Adam rescales the small gradient to a full step and leaves first."
+    if adam is None and sgd is None:
+        return text + ": at this learning rate neither SGD nor Adam has left yet."
+    return text + "."
+
+
+def _plateau_note(summary, steps: int) -> str:
+    sgd, adam = summary["sgd"], summary["adam"]
+    return (f"On the plateau the gradient is almost zero: SGD moves {sgd['moved']:.3g} in {steps} steps"
+            + (" (it barely moves)" if sgd["moved"] < 0.1 * adam["moved"] else "")
+            + f", Adam {adam['moved']:.2f}. Adam divides each coordinate's gradient by its own running size, so its "
+              f"first step is {adam['first_step']:.3g} long (the learning rate times \u221a2) however small the gradient.")
+
+
 def toy_sentences(surface: str, lr: float, steps: int, summary) -> list[str]:
     out = []
     for name, s in summary.items():
         state = (f"diverged after {s['steps']} steps" if s["diverged"] else
                  f"ends {s['gap']:.4f} above the minimum" + (" (there)" if s["gap"] < TOY_REACHED else ""))
         out.append(f"{toy.OPTIMIZER_TITLES[name]}: moved {s['moved']:.2f} from the start and {state}.")
-    note = {"ravine": "SGD zig-zags across the steep direction and crawls along the shallow one; momentum builds up "
-                      "speed along the valley.",
-            "saddle": "Near the saddle the gradient is tiny along y: SGD lingers, Adam rescales the small gradient and "
-                      "leaves at once.",
-            "plateau": "On the plateau the gradient is almost zero: SGD barely moves, Adam's per-coordinate scaling "
-                       "turns a tiny gradient into a full step."}[surface]
-    return out + [note + f" (learning rate {lr:g}, {steps} steps)"]
+    note = {"ravine": _ravine_note, "saddle": _saddle_note, "plateau": _plateau_note}[surface](summary, steps)
+    return out + [note + f" (Learning rate {lr:g}, {steps} steps.)"]
 
 
 # --------------------------------------------------------------------------- try this
@@ -296,8 +360,9 @@ QUIZ = [
     ui.QuizQuestion("Why does Li et al.'s method rescale each filter of a random direction to the norm of that filter?",
                     ("To make the plot prettier", "ReLU networks are scale-invariant per filter: without it, a net "
                      "with larger weights looks flatter only because of its scale", "To make the grid faster"), 1,
-                    "Multiplying a filter by 10 and the next layer by 1/10 leaves the function unchanged, but an "
-                    "unnormalised slice of the same size would look ten times flatter. Normalisation removes that."),
+                    "Multiplying a layer's weights by 10 and the next layer's by 1/10 leaves a ReLU network's function "
+                    "unchanged, but an unnormalised slice through the rescaled weights changes shape. A filter-normalised "
+                    "slice is exactly the same before and after: normalisation removes the scale."),
     ui.QuizQuestion("The checkpoints of a training run, projected on their first two principal components, explain "
                     "90 % of their variance. On a plane of two random directions the same path would",
                     ("look the same", "be almost invisible: random directions are nearly orthogonal to it",

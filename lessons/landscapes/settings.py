@@ -4,7 +4,7 @@ from __future__ import annotations
 
 SLUG = "landscapes"
 VIEWS = ("Interpolation", "Slices", "Surface", "Trajectory", "Comparisons", "Toy surfaces")
-MODELS = {"digits_mlp": "Digits MLP (784-32-16-10)", "digits_cnn": "Digits CNN (2 conv blocks)"}
+MODELS = {"digits_mlp": "Digits MLP 784-32-16-10", "digits_cnn": "Digits CNN with 2 conv blocks"}  # read inside parentheses: none of their own
 SAMPLES = (250, 500, 1000)
 SPANS = (0.25, 0.5, 1.0, 2.0)
 RESOLUTIONS = (9, 17, 33, 65)

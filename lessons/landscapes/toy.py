@@ -77,12 +77,39 @@ def surface_grid(surface: str, points: int = 80) -> tuple[np.ndarray, np.ndarray
     return xs, ys, SURFACES[surface].f(xs[None, :], ys[:, None])  # (points, points): rows y, columns x
 
 
+LEFT_SADDLE = 0.5  # a path has left the saddle once |y| exceeds this (its minima are at y = +-1)
+
+
+def crossings(positions: np.ndarray) -> int:
+    """How many times a path crosses the line y = 0 (the ravine's floor, the saddle's ridge)."""
+    signs = np.sign(positions[:, 1])
+    signs = signs[signs != 0]
+    return int(np.sum(signs[1:] != signs[:-1]))
+
+
+def share_of_the_way(positions: np.ndarray) -> float:
+    """How much of the start's distance to x = 0 (where every surface's minima lie) the path has covered
+    along x: 1 - |x_end| / |x_start|, negative when it ends farther out than it began."""
+    return float(1 - abs(positions[-1, 0]) / abs(positions[0, 0]))
+
+
+def steps_to_leave_saddle(positions: np.ndarray) -> int | None:
+    """The first step at which |y| > LEFT_SADDLE, None if the path never gets there."""
+    left = np.flatnonzero(np.abs(positions[:, 1]) > LEFT_SADDLE)
+    return int(left[0]) if len(left) else None
+
+
 def summary(surface: str, lr: float, steps: int) -> dict[str, dict[str, float]]:
-    """Per optimizer: final loss above the minimum, distance travelled from the start, steps run."""
+    """Per optimizer: final loss above the minimum (and the start's), distance travelled from the start,
+    steps run, the first step's length, and the observations the page's sentences read (crossings of
+    y = 0, share of the way along x, the step that left the saddle)."""
     toy = SURFACES[surface]
     out = {}
     for name, p in paths(surface, lr, steps).items():
         out[name] = {"gap": float(losses(surface, p[-1:])[0] - toy.minimum),
+                     "start_gap": float(losses(surface, p[:1])[0] - toy.minimum),
                      "moved": float(np.linalg.norm(p[-1] - p[0])), "steps": len(p) - 1,
-                     "diverged": len(p) - 1 < steps}
+                     "diverged": len(p) - 1 < steps,
+                     "first_step": float(np.linalg.norm(p[1] - p[0])) if len(p) > 1 else 0.0,
+                     "crossings": crossings(p), "along": share_of_the_way(p), "left_at": steps_to_leave_saddle(p)}
     return out

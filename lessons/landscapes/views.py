@@ -189,9 +189,9 @@ def trajectory_view(page: ui.LessonPage, result: dict) -> list[str]:
     data, source = helpers.shipped_or(page, keys.trajectory_key(optimizer, seed, resolution, samples),
                                       helpers.live_trajectory, optimizer, seed, resolution, samples)
     page.chart(_trajectory_chart(page, data, page.chart_height(420)),
-               f"The MLP's checkpoints (red, every 25 steps and at each epoch end, 10 epochs of {S.OPTIMIZERS[optimizer]})"
-               " projected on the plane of their first two principal components, over the loss on that plane "
-               "(centred on the final weights).", key=f"{S.SLUG}._trajectory")
+               f"The MLP's checkpoints in red, every 25 steps and at each epoch end of 10 epochs of "
+               f"{S.OPTIMIZERS[optimizer]}, projected on the plane of their first two principal components, over the "
+               "loss on that plane (centred on the final weights).", key=f"{S.SLUG}._trajectory")
     result["trajectory"] = {"data": data, "source": source, "optimizer": optimizer}
     return content.trajectory_sentences(data, source, optimizer)
 

@@ -1,44 +1,14 @@
 """The loss-landscape lesson in AppTest: the first render draws shipped results without torch, every
 view renders, controls go into the share link, a live computation replaces a shipped one, "Try this"
 names the run it judged, presenter mode and Reset work, one failing view shows its own message."""
-import json
-import os
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
-
 from lessons.landscapes.settings import DEFAULTS, VIEWS
-from tests.app.lesson import open_lesson
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def texts(at) -> str:
-    parts = [m.value for m in at.markdown] + [s.value for s in at.success] + [w.value for w in at.warning]
-    return "\n".join(parts + [i.value for i in at.info] + [e.value for e in at.error] + [c.value for c in at.caption])
-
-
-def charts(at) -> list:
-    return list(at.get("vega_lite_chart")) + list(at.get("arrow_vega_lite_chart")) + list(at.get("plotly_chart"))
+from tests.app.lesson import charts, first_render_in_a_fresh_process, open_lesson, texts
+from tests.unit.test_landscapes_claims import nested_parentheses
 
 
 def test_the_first_render_draws_the_shipped_surface_without_importing_torch():
-    code = textwrap.dedent("""
-        import json, sys
-        from streamlit.testing.v1 import AppTest
-        from lessons import warmup
-        warmup.start = lambda slug: None  # no background warm-up: only what the render itself imports
-        at = AppTest.from_string("from lessons.registry import get; get('landscapes').render()", default_timeout=120)
-        at.run()
-        print(json.dumps({"torch": "torch" in sys.modules, "exception": [str(e.value) for e in at.exception],
-                          "text": "\\n".join(m.value for m in at.markdown)}))
-    """)
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "OMP_NUM_THREADS": "1"})
-    assert out.returncode == 0, out.stderr[-3000:]
-    report = json.loads(out.stdout.strip().splitlines()[-1])
-    assert report["exception"] == [] and report["torch"] is False
+    report = first_render_in_a_fresh_process("landscapes")
+    assert report["exception"] == [] and report["heavy"] == [] and report["charts"] >= 1
     assert "the shipped surface" in report["text"]
 
 
@@ -48,6 +18,8 @@ def test_every_view_renders_its_shipped_result():
         assert charts(at), view
         assert not [e for e in at.error], (view, [e.value for e in at.error])
         assert "What you see" in at.subheader.values
+        shown = [m.value for m in at.markdown] + [c.value for c in at.caption]  # sentences and chart captions
+        assert [t for t in shown if nested_parentheses(t)] == [], view
 
 
 def test_comparisons_render_each_comparison():

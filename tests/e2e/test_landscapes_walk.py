@@ -48,8 +48,8 @@ def test_the_surface_goes_live_with_new_directions_3d_four_seeds_and_the_cnn(ope
     step_slider(page, "Resolution", "ArrowLeft")
     step_slider(page, "Resolution", "ArrowLeft")  # 33 -> 17 -> 9: the CNN's live grid stays small
     settled(page, "9 x 9", lambda: "landscapes.resolution=9" in page.url and "Computed on your live surface" in body(page))
-    choose(page, "Model", "Digits CNN (2 conv blocks)")
-    settled(page, "the CNN", lambda: "the trained Digits CNN (2 conv blocks)) the loss is" in body(page)
+    choose(page, "Model", "Digits CNN with 2 conv blocks")
+    settled(page, "the CNN", lambda: "(the trained Digits CNN with 2 conv blocks) the loss is" in body(page)
             and "landscapes.model=" in page.url and "Computed on your live surface" in body(page))
 
 
@@ -74,9 +74,9 @@ def test_every_other_view_goes_live_when_its_controls_change(open_page):
     settled(page, "optimizers", lambda: "SGD (lr 0.1): path length" in body(page) and page.locator(VEGA).count() >= 2)
     open_view(page, "landscapes", "Toy surfaces", PICTURES)
     pick(page, "Surface", "Saddle")
-    settled(page, "saddle", lambda: "Near the saddle the gradient is tiny" in body(page))
+    settled(page, "saddle", lambda: "Near the saddle the gradient along y is tiny" in body(page))
     step_slider(page, "Steps")
-    settled(page, "70 steps", lambda: "landscapes.toy_steps=70" in page.url and "70 steps)" in body(page))
+    settled(page, "70 steps", lambda: "landscapes.toy_steps=70" in page.url and "70 steps.)" in body(page))
     open_view(page, "landscapes", "Trajectory", PICTURES)
     choose(page, "Optimizer", "SGD (lr 0.1)")
     settled(page, "sgd", lambda: "of SGD (lr 0.1)" in body(page) and "the shipped trajectory" in body(page))
@@ -90,7 +90,7 @@ def test_presenter_mode_reset_and_share_links_whose_values_no_longer_exist(open_
              "&landscapes.model=resnet&landscapes.samples=77&landscapes.plot=Wireframe")
     page = open_page(stale)
     settled(page, "stale surface link", lambda: "Computed on the shipped surface" in body(page)
-            and "the trained Digits MLP (784-32-16-10)) the loss is" in body(page) and page.locator(VEGA).count() >= 1)
+            and "(the trained Digits MLP 784-32-16-10) the loss is" in body(page) and page.locator(VEGA).count() >= 1)
     page = open_page("landscapes?landscapes.view=Comparisons&landscapes.comparison=Depth&landscapes.cmp_seed=77"
                      "&landscapes.toy_surface=volcano")
     settled(page, "stale comparison link", lambda: "Near the trained weights" in body(page)
