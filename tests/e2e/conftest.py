@@ -19,7 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-SERVER_LOG = Path(os.environ.get("E2E_SERVER_LOG", "/tmp/e2e_streamlit_server.log"))
+# One log per test worker (pytest-xdist names them gw0, gw1...): read it when a test fails.
+SERVER_LOG = Path(os.environ.get("E2E_SERVER_LOG", "/tmp/e2e_streamlit_server"
+                                 f"{'_' + os.environ['PYTEST_XDIST_WORKER'] if 'PYTEST_XDIST_WORKER' in os.environ else ''}.log"))
 RUN_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 # "Usable" as a student sees it: the script run has finished AND no grey skeleton placeholder is
 # left (controls stay skeletons for a while after the run, until the browser has loaded their code).
@@ -50,13 +52,26 @@ def start_server(port: int) -> subprocess.Popen:
     raise RuntimeError("streamlit did not become healthy within 60 s")
 
 
-@pytest.fixture(scope="session")
-def app_url():
+def _serve():
     port = _free_port()
     server = start_server(port)
-    yield f"http://127.0.0.1:{port}"
-    server.terminate()
-    server.wait(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """The server the e2e tests share (one per test worker)."""
+    yield from _serve()
+
+
+@pytest.fixture
+def fresh_server():
+    """A server of its own for one test: a fresh process, whose lessons have not warmed up yet."""
+    yield from _serve()
 
 
 @pytest.fixture(scope="session")

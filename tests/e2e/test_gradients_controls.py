@@ -4,9 +4,7 @@ presenter mode, Reset, a share link with values that no longer exist; two studen
 same moment; and a view clicked on a fresh server right after Train (the run must survive)."""
 from urllib.parse import urlencode
 
-import pytest
-
-from tests.e2e.conftest import _free_port, exceptions, start_server, wait_for_run, wait_until
+from tests.e2e.conftest import exceptions, wait_for_run, wait_until
 
 CHART = '[data-testid="stVegaLiteChart"]'
 SHORT = {"gradients.depth": 3, "gradients.width": 16, "gradients.steps": 20}
@@ -161,6 +159,8 @@ def test_reset_and_a_stale_share_link(open_page):
     checked = page.get_by_role("radiogroup", name="View").locator('[aria-checked="true"]').inner_text()
     assert checked == "Norms" and "shipped precomputed run of the Healthy" in body(page)
     assert "mlp 10x64 relu" in body(page)  # the defaults stand in for values that do not exist
+    assert "This link asked for View “Nope”, which the page no longer offers" in body(page)  # and the page says so
+    assert "Depth (hidden layers) “999”" in body(page) and "Activation “swish”" in body(page)
     page = open_page(url({"gradients.view": "Heatmap", "gradients.activation": "sigmoid", "gradients.init": "PyTorch default"}))
     assert "Deep sigmoid (vanishing) preset" in body(page)
     page.locator("button").filter(has_text="Reset").first.click()
@@ -199,15 +199,6 @@ def test_two_students_training_at_the_same_time_see_only_their_own_runs(browser,
     finally:
         for page in pages:
             page.context.close()
-
-
-@pytest.fixture
-def fresh_server():
-    port = _free_port()
-    server = start_server(port)
-    yield f"http://127.0.0.1:{port}"
-    server.terminate()
-    server.wait(10)
 
 
 def test_a_view_clicked_right_after_train_on_a_fresh_server_keeps_the_run(browser, fresh_server):
