@@ -90,8 +90,12 @@ def test_the_exact_neighbour_graph_is_the_graph_umap_builds_itself():
     graph = projection.nearest_neighbour_graph(x, 15, "euclidean")
     handed = umap_learn.UMAP(n_neighbors=15, random_state=0, n_jobs=1, n_epochs=10,
                              precomputed_knn=graph).fit(x).graph_
-    differ = abs(own - handed) > 1e-4  # only where two points tie for the k-th neighbour (4 of 5,222 edges here)
-    assert own.nnz == handed.nnz and differ.nnz <= own.nnz // 500, differ.nnz
+    differ = abs(own - handed) > 1e-4  # only where two points (nearly) tie for the 15th place: 4 to 16 edges of 5,222
+    ranked = np.sort(np.linalg.norm(x[:, None, :] - x[None, :, :], axis=-1), axis=1)  # (N, N), self first
+    ties = np.isclose(ranked[:, 14], ranked[:, 15], rtol=1e-3)  # the 15th and 16th nearest (self counted)
+    rows, cols = differ.nonzero()
+    assert own.nnz == handed.nnz and differ.nnz <= own.nnz // 100, differ.nnz
+    assert (ties[rows] | ties[cols]).all(), [(r, c) for r, c in zip(rows, cols) if not (ties[r] or ties[c])]
     index, dist = projection.nearest_neighbour_graph(x, 6, "cosine")
     q_index, q_dist = trust.query_neighbours(x, x[7], 5, "cosine", exclude=7)  # our own search, another way
     assert index[7, 0] == 7 and list(index[7, 1:]) == list(q_index)
