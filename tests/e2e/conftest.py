@@ -19,9 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-# One log per test worker (pytest-xdist names them gw0, gw1...): read it when a test fails.
-SERVER_LOG = Path(os.environ.get("E2E_SERVER_LOG", "/tmp/e2e_streamlit_server"
-                                 f"{'_' + os.environ['PYTEST_XDIST_WORKER'] if 'PYTEST_XDIST_WORKER' in os.environ else ''}.log"))
+SERVER_LOG = Path(os.environ.get("E2E_SERVER_LOG", "/tmp/e2e_streamlit_server.log"))
 RUN_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 # "Usable" as a student sees it: the script run has finished AND no grey skeleton placeholder is
 # left (controls stay skeletons for a while after the run, until the browser has loaded their code).
@@ -64,7 +62,7 @@ def _serve():
 
 @pytest.fixture(scope="session")
 def app_url():
-    """The server the e2e tests share (one per test worker)."""
+    """The server the e2e tests share."""
     yield from _serve()
 
 
