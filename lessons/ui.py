@@ -219,9 +219,11 @@ class LessonPage:
         st.markdown("**In this lesson you will**\n" + "\n".join(f"- {o}" for o in objectives))
 
     def chart(self, figure: Any, caption: str, key: str | None = None) -> None:
-        """Show an Altair or Plotly figure, or DOT text, with its caption."""
+        """Show an Altair or Plotly figure, a Vega-Lite spec (dict), or DOT text, with its caption."""
         if isinstance(figure, str):
             st.graphviz_chart(figure, width="stretch")
+        elif isinstance(figure, dict):  # a Vega-Lite spec written directly (no Altair validation)
+            st.vega_lite_chart(figure, key=key, width="stretch")
         elif type(figure).__module__.startswith("plotly"):
             st.plotly_chart(figure, key=key, width="stretch")
         else:

@@ -141,6 +141,29 @@ def test_rank_correlation():
     assert measures.rank_correlation(x, np.ones(10)) == 0.0
 
 
+def test_the_head_view_spec_is_valid_vega_lite_with_one_line_per_weight_above_the_floor():
+    import altair as alt
+    import jsonschema
+
+    from lessons.attention import charts
+
+    matrix = np.array([[0.5, 0.495, 0.005], [0.0, 1.0, 0.0], [0.2, 0.3, 0.5]], dtype=np.float32)  # (T, T)
+    tokens = ["[CLS]", "<b>x</b>", "[SEP]"]
+    spec = charts.head_view(tokens, matrix, -1, 200, "Layer 1, head 1")
+    alt.LayerChart.from_dict(spec, validate=True)  # raises on a spec the schema rejects
+    lines = spec["layer"][0]["data"]["values"]
+    assert sorted((line["y"], line["y2"]) for line in lines) == [(0, 0), (0, 1), (1, 1), (2, 0), (2, 1), (2, 2)]
+    assert all(line["weight"] == pytest.approx(float(matrix[line["y"], line["y2"]])) for line in lines)
+    words = spec["layer"][1]["data"]["values"]
+    assert [w["token"] for w in words] == tokens * 2  # student text stays data (a Vega text mark), never HTML
+    focused = charts.head_view(tokens, matrix, 2, 200, "t")
+    assert {line["y"] for line in focused["layer"][0]["data"]["values"]} == {2}
+    assert [w["focus"] for w in focused["layer"][1]["data"]["values"]] == [False, False, True, False, False, False]
+    broken = dict(spec, layer=[dict(spec["layer"][0], mark={"type": "no such mark"})])
+    with pytest.raises(jsonschema.ValidationError):
+        alt.LayerChart.from_dict(broken, validate=True)
+
+
 def test_store_keys_are_stable_and_take_any_text():
     key = compute.text_key("<script>alert(1)</script> \u05e9\u05dc\u05d5\u05dd \U0001f600", "")
     assert key == compute.text_key("<script>alert(1)</script> \u05e9\u05dc\u05d5\u05dd \U0001f600", "")
