@@ -22,7 +22,7 @@ from lessons.gradients.compute import Run
 VANISHING_RATIO = 1e-2  # first / last layer gradient norm below this: vanishing
 EXPLODING_RATIO = 1e2  # above this: exploding towards the input
 EXPLODING_NORM = 1e3  # any layer's gradient norm above this: exploding (huge everywhere)
-HEALTHY_UPDATE = (1e-4, 1e-2)  # update-to-weight ratios around 1e-3 (Karpathy, CS231n notes)
+HEALTHY_UPDATE = (1e-4, 1e-2)  # a band around 1e-3, the rule of thumb of Karpathy's CS231n notes (not measured here)
 
 
 def diagnose(run: Run, index: int) -> dict:
@@ -47,21 +47,41 @@ def diagnose(run: Run, index: int) -> dict:
     else:
         verdict = "healthy"
     sentence = (f"At step {step} the first layer's gradient norm is {first:.3g} and the last layer's "
-                f"{last:.3g}: a ratio of {ratio:.3g}. ")
-    if verdict == "vanishing":
-        sentence += (f"That is below {VANISHING_RATIO:g}, so this is **vanishing**: the layers near the input "
-                     "get almost no gradient and barely learn.")
-    elif verdict == "exploding" and largest > EXPLODING_NORM:
-        sentence += (f"The largest layer gradient norm is {largest:.3g}, above {EXPLODING_NORM:g}, so this is "
-                     "**exploding**: updates of that size throw the weights far away (clip or rescale).")
-    elif verdict == "exploding":
-        sentence += (f"That is above {EXPLODING_RATIO:g}, so this is **exploding**: the gradient grows on its way "
-                     "down to the input.")
-    else:
-        sentence += (f"That is between {VANISHING_RATIO:g} and {EXPLODING_RATIO:g} and no layer's norm exceeds "
-                     f"{EXPLODING_NORM:g}, so this is **healthy**: every layer gets a usable gradient.")
+                f"{last:.3g}: a ratio of {ratio:.3g}. ") + _verdict_clause(run, index, verdict, norms)
     return dict(verdict=verdict, ratio=ratio, first=first, last=last, largest=largest, step=step,
                 sentence=sentence)
+
+
+def _verdict_clause(run: Run, index: int, verdict: str, norms: np.ndarray) -> str:
+    """Why the verdict, and what it did to this step's update: numbers of this run, not a general claim."""
+    _, stats = readings.snapshot(run)
+    updates = readings.stat(stats, "update_ratio")[index]  # (layers,) |Δw| / |w| of this step
+    last = float(norms[-1])
+    if verdict == "vanishing":
+        return (f"That is below {VANISHING_RATIO:g}, so this is **vanishing**: this step changed the first layer's "
+                f"weights by {updates[0]:.2g} of their size, the last layer's by {updates[-1]:.2g}.")
+    if verdict == "exploding":
+        largest = float(np.max(norms))
+        why = (f"The largest layer gradient norm is {largest:.3g}, above {EXPLODING_NORM:g}" if largest > EXPLODING_NORM
+               else f"That is above {EXPLODING_RATIO:g}: the first layer's gradient is over {EXPLODING_RATIO:g} times "
+                    "the last layer's")
+        moved = float(np.nanmax(updates)) if np.isfinite(updates).any() else math.nan
+        if not math.isfinite(moved):
+            effect = "."
+        elif moved >= 1:
+            effect = (f": this step moved a layer's weights by up to {moved:.3g} times their own size, so they are "
+                      "thrown far away (clip or rescale).")
+        else:
+            effect = (f". This step moved no layer's weights by more than {moved:.2g} of their size"
+                      + (f" (the gradient was clipped to a global norm of {run.spec.clip:g}), but the gradient "
+                         "itself is still huge." if run.spec.clip else "."))
+        return f"{why}, so this is **exploding**{effect}"
+    if not last > 0:
+        return "The last layer's gradient is zero, so the rule has nothing to compare the other layers with."
+    low, high = float(np.min(norms)) / last, float(np.max(norms)) / last
+    return (f"That is between {VANISHING_RATIO:g} and {EXPLODING_RATIO:g} and no layer's norm exceeds "
+            f"{EXPLODING_NORM:g}, so this is **healthy**: every layer's gradient norm is between {low:.2g} and "
+            f"{high:.2g} times the last layer's.")
 
 
 def thresholds_sentence() -> str:
@@ -79,6 +99,17 @@ def update_ratio_summary(run: Run, index: int) -> dict:
     inside = float(((finite >= HEALTHY_UPDATE[0]) & (finite <= HEALTHY_UPDATE[1])).mean())
     return dict(median=float(np.median(finite)), inside=inside, lowest=float(finite.min()),
                 highest=float(finite.max()))
+
+
+def last_finite_update_index(run: Run, index: int) -> int | None:
+    """The latest recorded step at or before `index` whose update ratios are all finite (an overflowing
+    step's update is inf or 1e15 and says nothing), or None."""
+    _, stats = readings.snapshot(run)
+    ratios = readings.stat(stats, "update_ratio")
+    for i in range(min(index, len(ratios) - 1), -1, -1):
+        if np.isfinite(ratios[i]).all() and (run.diverged is None or int(run.steps[i]["step"]) < run.diverged["step"]):
+            return i
+    return None
 
 
 AUTOSCALE_HIDES = ("Autoscaled axes fit each chart to its own data, the way TensorBoard and W&B draw each layer's "

@@ -147,7 +147,5 @@ def render() -> None:
         st.fragment(draw_view, run_every=vh.REDRAW_SECONDS if live else None)(page, view)
     page.try_this(content.EXPERIMENTS, {"runs": vh.session_runs(), "presets": vh.presets()})
     page.quiz(content.QUIZ)
-    page.do_it_yourself(Path(__file__).with_name("diy.py"),
-                        "The gradient-flow plot in plain PyTorch: a 10-layer sigmoid MLP and the same net with ReLU, "
-                        "one backward pass each, every layer's weight-gradient norm printed and plotted on a log scale.")
+    page.do_it_yourself(Path(__file__).with_name("diy.py"), content.DIY_CAPTION)
     page.reading(content.READING)

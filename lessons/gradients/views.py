@@ -74,14 +74,15 @@ def updates_view(page: ui.LessonPage, run: compute.Run) -> None:
     vh.show_spec(charts.update_ratio_spec(frame, readings.layer_labels(run), vh.fixed_axes(page),
                                           diagnosis.HEALTHY_UPDATE, page.chart_height(280)),
                  f"Update-to-weight ratio |Δw| / |w| of each layer per step; green band {lo:g} to {hi:g}, dashed line "
-                 "1e-3, the usual healthy value. Far below: the layer does not learn; far above: it is thrown around."
+                 "1e-3, the rule of thumb of the CS231n notes. Far below, a layer barely changes; far above, it is "
+                 "thrown around."
                  + vh.axes_note(page), key=f"{vh.SLUG}._updates_chart")
     index = _at_step(page, run)
     vh.show_spec(charts.activation_spec(readings.activation_frame(run, index), vh.fixed_axes(page),
                                         page.chart_height(220)),
                  "Activations of each block at that step: their standard deviation (left, log) and the share of units "
-                 "saturated (sigmoid outside 0.05-0.95, |tanh| > 0.95) or dead (ReLU/GELU input negative on the "
-                 "whole batch).", key=f"{vh.SLUG}._acts_chart")
+                 "saturated (sigmoid outside 0.05-0.95, |tanh| > 0.95) or dead (ReLU input negative on the "
+                 "whole batch; GELU units counted the same way still pass a small gradient).", key=f"{vh.SLUG}._acts_chart")
 
 
 def diagnosis_view(page: ui.LessonPage, run: compute.Run) -> None:
