@@ -21,7 +21,8 @@ deep network on MNIST in the page and watch every layer's gradient, step by step
 
 OBJECTIVES = [
     "Read per-layer gradient norms over training, as lines, bars, a heatmap and percentile bands",
-    "Recognise vanishing and exploding gradients from the ratio between the first and the last layer",
+    "Recognise vanishing and exploding gradients from the ratio between the first and the last layer and the size "
+    "of the largest layer's gradient",
     "See what the activation, the initialization, normalization, residual connections and clipping do to them",
     "Check update-to-weight ratios and saturated or dead units, and why autoscaled axes hide the problem",
 ]

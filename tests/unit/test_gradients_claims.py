@@ -21,7 +21,8 @@ WHAT YOU SEE (content.what_you_see, diagnosis.diagnose)
   exploding, clipped: "moved no layer's weights by more than U ... (clipped ...), but the gradient itself is still huge"
   healthy: "every layer's gradient norm is between A and B times the last layer's"
       -> test_verdict_sentences_quote_this_steps_norms_and_updates
-  the rule's thresholds (thresholds_sentence)
+  the rule's thresholds (thresholds_sentence); objective "from the ratio between the first and the last layer and
+  the size of the largest layer's gradient"
       -> test_gradients.py::test_diagnosis_thresholds_by_hand
   "the backpropagated gradient reaching the first layer is X times the one leaving the output"
       -> test_backprop_norm_is_the_gradient_at_each_block_output
