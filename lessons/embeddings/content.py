@@ -99,9 +99,10 @@ def multiples_sentences(values, results: list[dict], over: str, source: str) -> 
     return [f"The same {len(results[0]['coords']):,} points with {name} " + ", ".join(f"{v:g}" for v in values) +
             f": trustworthiness {min(trusts):.3f} to {max(trusts):.3f}, neighbours kept {min(kept):.0%} to "
             f"{max(kept):.0%} (most at {name} {values[best]:g}).",
-            f"A small {name} weighs only each point's closest neighbours and can split a cluster into clumps; a large "
-            "one weighs more of the global arrangement (Wattenberg et al. 2016). No single value is right: compare "
-            "them before trusting a cluster.",
+            f"A small {name} weighs only each point's closest neighbours, a large one more of its surroundings. On the "
+            f"default points (1,000 digits' penultimate features) the distances between the ten class centres follow "
+            f"the original space more closely at the largest {name} than at the smallest, but not steadily in between "
+            "(Wattenberg et al. 2016): no single value is right, compare them before trusting a cluster.",
             f"Computed on {where(source, 'small multiples')}."]
 
 
@@ -199,8 +200,10 @@ QUIZ = (
                     "conclude?",
                     ("A's points are twice as spread out in the original space", "A is further from C than from B",
                      "Little: t-SNE does not preserve cluster sizes or the distances between clusters"), 2,
-                    "t-SNE equalises densities and only tries to keep each point's near neighbours; sizes and gaps "
-                    "depend on perplexity (Wattenberg et al., Distill 2016). Check neighbours in the original space."),
+                    "t-SNE only tries to keep each point's near neighbours near. In the Small multiples view of the default digits "
+                    "the widest class is less than 1.5 times as wide as the narrowest at perplexity 5 and more than "
+                    "twice at 50, and at no perplexity does the order of the classes' widths follow the original space (Wattenberg "
+                    "et al., Distill 2016). Check neighbours in the original space."),
     ui.QuizQuestion("A projection has trustworthiness 0.99 but keeps only 50% of each point's 10 nearest neighbours. "
                     "How can both be true?",
                     ("The numbers are computed on different points",

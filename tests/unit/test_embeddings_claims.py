@@ -132,3 +132,89 @@ def test_tsne_and_umap_at_the_pages_settings_keep_the_quality_of_the_libraries_d
     ours = trust_of(projection.project(x, "UMAP", 2, neighbours=15, min_dist=0.1).coords)
     reference = trust_of(umap.UMAP(n_neighbors=15, min_dist=0.1, random_state=0, n_jobs=1).fit_transform(x))
     assert ours >= reference - 0.005, (ours, reference)
+
+
+# --------------------------------------------------------------------------- the small multiples and the quiz
+
+
+def _multiples(over):
+    key = compute.result_key("multiples", precompute.default_data() | {"over": over, "seed": S.DEFAULTS["seed"]})
+    split = compute.split(shipped(key))
+    return [split[str(i)] for i in range(len(compute.multiple_values(over)))]
+
+
+def _centres(z, labels):
+    return np.stack([z[labels == v].mean(0) for v in sorted(set(labels))])  # (10, D)
+
+
+def _widths(z, labels):
+    """Each class's RMS distance to its centre, as a share of the whole cloud's RMS radius."""
+    centres = _centres(z, labels)
+    widths = [np.sqrt(((z[labels == v] - c) ** 2).sum(1).mean()) for v, c in zip(sorted(set(labels)), centres)]
+    return np.array(widths) / np.sqrt(((z - z.mean(0)) ** 2).sum(1).mean())
+
+
+@pytest.fixture(scope="module")
+def default_features():
+    return points.digits("penultimate", "trained", 1000).features
+
+
+def test_tsne_neither_keeps_the_class_widths_nor_keeps_them_across_perplexities(default_features):
+    """Quiz Q1's feedback: widest/narrowest class < 1.5 at perplexity 5 (measured 1.35), > 2 at 50 (2.5);
+    the order of the classes' widths does not follow the original space (Spearman -0.04 to 0.25)."""
+    from scipy.stats import spearmanr
+
+    panels = _multiples("t-SNE perplexity")
+    labels = panels[0]["labels"]
+    original = _widths(default_features, labels)
+    widths = [_widths(np.asarray(p["coords"], np.float64), labels) for p in panels]
+    assert compute.multiple_values("t-SNE perplexity")[0] == 5 and compute.multiple_values("t-SNE perplexity")[-1] == 50
+    assert widths[0].max() / widths[0].min() < 1.5 and widths[-1].max() / widths[-1].min() > 2.0
+    assert all(spearmanr(original, w)[0] < 0.5 for w in widths)
+    feedback = content.QUIZ[0].explanation
+    assert "less than 1.5 times" in feedback and "more than twice at 50" in feedback and "equalises" not in feedback
+
+
+@pytest.mark.parametrize("over, gap", [("t-SNE perplexity", 0.02), ("UMAP neighbours", 0.15)])
+def test_the_largest_value_follows_the_class_centres_better_than_the_smallest_but_not_steadily(
+        default_features, over, gap):
+    """The small-multiples sentence: correlation of the distances between the ten class centres, picture
+    against original space. Measured: t-SNE 0.657, 0.592, 0.624, 0.700 (perplexity 5, 15, 30, 50);
+    UMAP 0.352, 0.590, 0.616, 0.590 (5, 15, 30, 50 neighbours)."""
+    from scipy.spatial.distance import pdist
+
+    panels = _multiples(over)
+    labels = panels[0]["labels"]
+    original = pdist(_centres(default_features, labels))
+    corr = [np.corrcoef(original, pdist(_centres(np.asarray(p["coords"], np.float64), labels)))[0, 1] for p in panels]
+    assert corr[-1] >= corr[0] + gap, corr
+    assert any(b < a for a, b in zip(corr, corr[1:])), corr  # "not steadily in between"
+    sentence = content.multiples_sentences(compute.multiple_values(over), panels, over, "shipped")[1]
+    assert "more closely at the largest" in sentence and "not steadily" in sentence
+
+
+def test_pcas_picture_mixes_classes_that_the_64_dimensions_keep_apart():
+    """Quiz Q3: 10-NN accuracy 98.1% in the 64 penultimate dimensions, 73.2% in PCA's 2-D picture."""
+    pca = shipped(compute.result_key("projection", precompute.default_data()
+                                     | precompute.default_method(method="PCA", dims=2)))
+    assert int(pca["dims_original"]) == 64
+    assert float(pca["trust_knn_projection"]) <= float(pca["trust_knn_original"]) - 0.15
+    assert float(np.sum(pca["explained"])) < 0.5  # 39.3%: most of the variance is dropped
+
+
+@pytest.mark.parametrize("n", S.DIGIT_COUNTS)
+def test_the_layers_sentences_hold_for_every_number_of_digits(n):
+    """Measured k-NN accuracy (pixels, block 2, penultimate trained; penultimate untrained):
+    500: 0.816 0.906 0.976 0.710; 1,000: 0.852 0.935 0.981 0.758; 2,000: 0.849 0.925 0.980 0.781;
+    5,000: 0.880 0.944 0.984 0.811."""
+    acc = {(layer, net): knn_original(layer, net, n) for layer, net in
+           (("pixels", "trained"), ("block2", "trained"), ("penultimate", "trained"), ("penultimate", "untrained"))}
+    assert acc["pixels", "trained"] < acc["block2", "trained"] < acc["penultimate", "trained"]
+    assert acc["penultimate", "trained"] >= acc["penultimate", "untrained"] + content.CLEAR_GAP
+
+
+def test_trustworthiness_is_one_for_a_picture_that_keeps_every_neighbourhood(default_features):
+    """The trust sentence: "1 means no point has a neighbour in the picture that was far from it"."""
+    x = default_features[:300]
+    assert trust.trustworthiness(x, x) == pytest.approx(1.0)
+    assert trust.trustworthiness(x, np.random.default_rng(0).normal(size=(300, 2))) < 0.7
