@@ -170,8 +170,13 @@ def method_controls(page: ui.LessonPage) -> dict:
             page.control(st.selectbox, "umap_metric", "Metric", S.UMAP_METRICS)
     if method != "PCA":
         with f:
-            page.control(st.number_input, "seed", "Seed", min_value=0, max_value=99, step=1)
+            seed_control(page)
     return compute.method_params({name: page.value(name) for name in S.DEFAULTS} | {"method": method, "dims": dims})
+
+
+def seed_control(page: ui.LessonPage) -> int:
+    """The seed of t-SNE and UMAP (URL-bound: each view that draws a seeded picture draws it)."""
+    return int(page.control(st.number_input, "seed", "Seed", min_value=0, max_value=99, step=1))
 
 
 def method_label(method: dict) -> str:

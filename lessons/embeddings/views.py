@@ -109,7 +109,12 @@ def neighbours_view(page: ui.LessonPage, result: dict) -> list[str]:
     chosen = helpers.data_controls(page)
     helpers.show_notes(chosen["notes"])
     data = chosen["data"]
-    method = compute.method_params({name: page.value(name) for name in S.DEFAULTS})
+    # the projection the neighbours are ringed in: its controls are drawn here too, so a link to this view
+    # carries them (a bound widget that is not drawn drops out of the URL)
+    with st.expander("The projection the neighbours are ringed in", expanded=not page.at_defaults(
+            ("method", "dims", "perplexity", "learning_rate", "iterations", "neighbours", "min_dist", "umap_metric",
+             "seed"))):
+        method = helpers.method_controls(page)
     nb, nb_source = helpers.neighbours(page, data, chosen["uploads"])
     names = [str(n) for n in nb["names"]]
     labels = [str(v) for v in nb["labels"]]
@@ -167,8 +172,12 @@ def neighbours_view(page: ui.LessonPage, result: dict) -> list[str]:
 def multiples_view(page: ui.LessonPage, result: dict) -> list[str]:
     chosen = helpers.data_controls(page)
     helpers.show_notes(chosen["notes"])
-    over = page.control(st.segmented_control, "multiple_over", "Vary", S.MULTIPLE_OVER, required=True)
-    data, seed = chosen["data"], int(page.value("seed"))
+    a, b = st.columns([3, 1])
+    with a:
+        over = page.control(st.segmented_control, "multiple_over", "Vary", S.MULTIPLE_OVER, required=True)
+    with b:
+        seed = helpers.seed_control(page)
+    data = chosen["data"]
     values = compute.multiple_values(over)
     method = "t-SNE" if over.startswith("t-SNE") else "UMAP"
     n = compute.n_points(data)
@@ -226,12 +235,13 @@ def _panel(page: ui.LessonPage, one: dict, title: str, key: str) -> None:
 
 
 def layers_view(page: ui.LessonPage, result: dict) -> list[str]:
-    a, b = st.columns(2)
+    a, b, c = st.columns([2, 2, 1])
     with a:
         method = page.control(st.segmented_control, "layers_method", "Method", S.METHODS, required=True)
     with b:
         points = page.control(st.selectbox, "points", "Digits", S.DIGIT_COUNTS, format_func="{:,}".format)
-    seed = int(page.value("seed"))
+    with c:
+        seed = helpers.seed_control(page)
     try:
         from lessons.embeddings.projection import check
 

@@ -136,3 +136,37 @@ def test_a_failing_view_shows_its_own_message(monkeypatch):
     at = open_lesson("embeddings", state={"view": "Layers"})
     assert any("Could not draw the Layers view" in e.value and "projection exploded" in e.value for e in at.error)
     assert "Check yourself" in at.subheader.values
+
+
+# Each view opened from a share link: every control that changes its picture is drawn by that view, so its
+# value is restored from the link and stays in the link (a bound widget that a view does not draw drops out
+# of the URL, and the view would read the default). The values are shipped or refused: no live computation.
+LINKS = {
+    "Neighbours": {"method": "PCA", "dims": "3-D", "distance": "euclidean", "k": "20"},
+    "Small multiples": {"points": "5,000", "multiple_over": "t-SNE perplexity", "seed": "7"},  # refused: > 2,000
+    "Layers": {"layers_method": "t-SNE", "points": "5,000", "seed": "7"},  # refused: > 2,000
+}
+RESTORED = {
+    "Neighbours": {"method": "PCA", "dims": 3, "distance": "euclidean", "k": 20},
+    "Small multiples": {"points": 5000, "multiple_over": "t-SNE perplexity", "seed": 7},
+    "Layers": {"layers_method": "t-SNE", "points": 5000, "seed": 7},
+}
+
+
+def test_each_view_restores_its_controls_from_a_share_link_and_keeps_them_in_it():
+    for view, link in LINKS.items():
+        query = {"embeddings.view": view} | {f"embeddings.{name}": value for name, value in link.items()}
+        at = open_lesson("embeddings", query=query)
+        for name, value in RESTORED[view].items():
+            assert at.session_state[f"embeddings.{name}"] == value, (view, name)
+            if value != DEFAULTS[name]:
+                assert at.query_params.get(f"embeddings.{name}") == link[name], (view, name, dict(at.query_params))
+        assert not at.error, (view, [e.value for e in at.error])
+
+
+def test_the_neighbours_view_rings_them_in_the_projection_its_link_names():
+    at = open_lesson("embeddings", query={"embeddings.view": "Neighbours", "embeddings.method": "PCA",
+                                          "embeddings.dims": "3-D"})
+    assert at.get("plotly_chart"), "the 3-D PCA projection"
+    assert any("(PCA)" in c.value for c in at.caption)
+    assert "the shipped neighbour lists" in texts(at)
