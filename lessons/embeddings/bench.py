@@ -2,7 +2,8 @@
 
 Rows: the default view drawn from the shipped file (projection, trust numbers, tooltip images and
 the Altair spec); a parameter change on scikit-learn's 1,797 digits for t-SNE and UMAP once warm,
-at the page's settings (openTSNE, 750 iterations; UMAP 200 epochs; the issue's budget: 3 s each);
+at the page's settings (openTSNE, at most 750 iterations, each phase stopping once its KL divergence levels
+off; UMAP 200 epochs; the issue's budget: 3 s each);
 UMAP on all 5,000 MNIST digits' penultimate features through the page's path (the exact neighbour
 graph, then the fit, budget 15 s), with the longest pause between its progress reports and a
 change of minimum distance that reuses the graph; t-SNE on 2,000 digits (its bound) with the

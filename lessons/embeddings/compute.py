@@ -127,7 +127,11 @@ def projection_result(data: Mapping, method: Mapping, uploads=(), on_progress=No
                                 **{k: v for k, v in method.items() if k not in ("method", "dims", "umap_metric")},
                                 **extra)
     numbers = trust.trust_numbers(pts.features, fitted.coords, pts.labels)
-    return {"coords": fitted.coords, "explained": fitted.explained, **_described(pts),
+    if method["method"] == "t-SNE":
+        extra = {"tsne_iterations": np.int64(fitted.iterations)}  # it stops early once the KL divergence levels off
+    else:
+        extra = {}
+    return {"coords": fitted.coords, "explained": fitted.explained, **_described(pts), **extra,
             **{f"trust_{k}": np.float64(v) for k, v in numbers.items()}}
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from lessons import ui
+from lessons.embeddings import settings as S
 from lessons.embeddings import store
 from lessons.embeddings.settings import LAYERS, NETWORKS, TRUST_K
 
@@ -72,6 +73,10 @@ def projection_sentences(result: dict, source: str, method: str, dims: int, what
         out.append(f"The {dims} principal components explain {parts} of the variance ({e.sum():.1%} together): "
                    "distances in the picture are true to the largest directions of spread only.")
     else:
+        if "tsne_iterations" in result:
+            out.append(f"t-SNE ran {_n(result['tsne_iterations'])} iterations: each phase stops once its KL divergence "
+                       f"falls by less than {S.TSNE_STOP['settle']:.0%} to {S.TSNE_STOP['exaggeration']:.0%} over "
+                       f"{S.TSNE_STOP_WINDOW} iterations.")
         out.append(f"{method} arranges points so that neighbours stay together; the sizes of clusters and the gaps "
                    "between them are not distances you can read off.")
     out += trust_sentences(result)
@@ -91,6 +96,17 @@ def neighbour_sentences(query: str, query_label: str, labels, kept, distance: st
     return out
 
 
+# What the small multiples of the default points (1,000 digits' penultimate features) show about the
+# arrangement of the classes (tests/unit/test_embeddings_claims.py measures it on the shipped panels).
+GLOBAL_ARRANGEMENT = {
+    "perplexity": "On the default digits the distances between the ten class centres follow the original space "
+                  "about equally well at every perplexity here (correlation 0.6 to 0.7): a larger perplexity does "
+                  "not make t-SNE's global arrangement more faithful on these points.",
+    "neighbours": "On the default digits the distances between the ten class centres follow the original space "
+                  "more closely at 50 neighbours than at 5, but not steadily in between.",
+}
+
+
 def multiples_sentences(values, results: list[dict], over: str, source: str) -> list[str]:
     trusts = [float(r["trust_trustworthiness"]) for r in results]
     kept = [float(r["trust_kept"]) for r in results]
@@ -99,10 +115,9 @@ def multiples_sentences(values, results: list[dict], over: str, source: str) -> 
     return [f"The same {len(results[0]['coords']):,} points with {name} " + ", ".join(f"{v:g}" for v in values) +
             f": trustworthiness {min(trusts):.3f} to {max(trusts):.3f}, neighbours kept {min(kept):.0%} to "
             f"{max(kept):.0%} (most at {name} {values[best]:g}).",
-            f"A small {name} weighs only each point's closest neighbours, a large one more of its surroundings. On the "
-            f"default points (1,000 digits' penultimate features) the distances between the ten class centres follow "
-            f"the original space more closely at the largest {name} than at the smallest, but not steadily in between "
-            "(Wattenberg et al. 2016): no single value is right, compare them before trusting a cluster.",
+            f"A small {name} weighs only each point's closest neighbours, a large one more of its surroundings. "
+            + GLOBAL_ARRANGEMENT[name] + " No single value is right (Wattenberg et al. 2016): compare them before "
+            "trusting a cluster.",
             f"Computed on {where(source, 'small multiples')}."]
 
 

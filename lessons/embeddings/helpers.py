@@ -157,10 +157,10 @@ def method_controls(page: ui.LessonPage) -> dict:
                          help="openTSNE's learning rate: 'auto' is the number of points divided by the exaggeration "
                               "(12 during the first 250 iterations, then 1).")
         with e:
-            page.control(st.selectbox, "iterations", "Iterations", S.ITERATIONS,
-                         help=f"The first {S.TSNE_EXAGGERATION_ITERATIONS} are early exaggeration (clusters pulled "
-                              "tight so they can pass each other); the rest let points settle beside their "
-                              "neighbours.")
+            page.control(st.selectbox, "iterations", "Iterations (at most)", S.ITERATIONS,
+                         help=f"The first {S.TSNE_EXAGGERATION_ITERATIONS} at most are early exaggeration (clusters "
+                              "pulled tight so they can pass each other); the rest let points settle beside their "
+                              "neighbours. Each phase stops early once its KL divergence has levelled off.")
     elif method == "UMAP":
         with c:
             page.control(st.select_slider, "neighbours", "Neighbours", S.NEIGHBOURS)
@@ -181,7 +181,7 @@ def seed_control(page: ui.LessonPage) -> int:
 
 def method_label(method: dict) -> str:
     if method["method"] == "t-SNE":
-        return f"t-SNE (perplexity {method['perplexity']:g}, {method['iterations']} iterations)"
+        return f"t-SNE (perplexity {method['perplexity']:g}, at most {method['iterations']} iterations)"
     if method["method"] == "UMAP":
         return f"UMAP ({method['neighbours']} neighbours, minimum distance {method['min_dist']:g}, {method['umap_metric']})"
     return "PCA"

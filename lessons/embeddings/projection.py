@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lessons.embeddings.settings import (MAX_POINTS, TSNE_EXAGGERATION_ITERATIONS, TSNE_PROGRESS_EVERY, TSNE_THETA,
-                                         UMAP_EPOCHS)
+from lessons.embeddings.settings import (MAX_POINTS, TSNE_EXAGGERATION_ITERATIONS, TSNE_MIN_ITERATIONS,
+                                         TSNE_PROGRESS_EVERY, TSNE_STOP, TSNE_STOP_WINDOW, TSNE_THETA, UMAP_EPOCHS)
 
 Progress = Callable[[float, str], None]  # (share done 0..1, text)
 
@@ -37,6 +37,7 @@ class ProjectionRefused(ValueError):
 class Projection:
     coords: np.ndarray  # (N, dims) float32
     explained: np.ndarray  # PCA: share of variance of each component; empty for t-SNE and UMAP
+    iterations: int = 0  # t-SNE: the iterations it ran (it stops early when the KL divergence levels off)
 
 
 def check(method: str, n: int, dims: int, perplexity: float = 30.0, neighbours: int = 15) -> None:
@@ -65,7 +66,9 @@ def pca(x: np.ndarray, dims: int) -> Projection:
 def tsne(x: np.ndarray, dims: int, perplexity: float, learning_rate, iterations: int, seed: int,
          on_progress: Progress | None = None) -> Projection:
     """openTSNE's standard schedule in two calls, so each phase reports its progress: `iterations`
-    counts both phases, as scikit-learn's max_iter does (250 = early exaggeration only)."""
+    counts both phases, as scikit-learn's max_iter does (250 = early exaggeration only), and is a
+    maximum: a phase stops once its KL divergence fell by less than TSNE_STOP (relative) over the
+    last TSNE_STOP_WINDOW iterations (settings.py has the measurements)."""
     from openTSNE import TSNE
 
     exaggerated = min(TSNE_EXAGGERATION_ITERATIONS, iterations)
@@ -76,23 +79,34 @@ def tsne(x: np.ndarray, dims: int, perplexity: float, learning_rate, iterations:
     report(0.02, f"t-SNE: the affinities of {len(x):,} points (each point's {min(len(x) - 1, int(3 * perplexity))} "
                  "nearest neighbours, weighted to the perplexity)")
     embedding = fitter.prepare_initial(x)  # (N, dims): PCA start, affinities computed
+    ran = [0, 0]  # iterations of each phase
 
-    def phase(first: int, text: str):
+    def phase(number: int, first: int, text: str, tolerance: float):
+        errors: list[float] = []
+        back = TSNE_STOP_WINDOW // TSNE_PROGRESS_EVERY
+
         def callback(iteration: int, error: float, _embedding) -> bool:
+            ran[number] = iteration
+            errors.append(float(error))
             done = first + iteration
-            report(0.05 + 0.95 * done / iterations, f"t-SNE: iteration {done} of {iterations}, {text} "
+            report(0.05 + 0.95 * done / iterations, f"t-SNE: iteration {done} of at most {iterations}, {text} "
                                                    f"(KL divergence {error:.3f})")
-            return False  # never stop early
+            return (iteration >= TSNE_MIN_ITERATIONS and len(errors) > back
+                    and errors[-1 - back] - errors[-1] < tolerance * errors[-1])  # levelled off: stop
         return {"callbacks": [callback], "callbacks_every_iters": TSNE_PROGRESS_EVERY}
 
     embedding = embedding.optimize(exaggerated, exaggeration=fitter.early_exaggeration,
                                    momentum=fitter.initial_momentum, inplace=True,
-                                   **phase(0, "early exaggeration: clusters are pulled tight and move past each other"))
+                                   **phase(0, 0, "early exaggeration: clusters are pulled tight and move past each "
+                                                 "other", TSNE_STOP["exaggeration"]))
     if iterations > exaggerated:
+        first = ran[0]
         embedding = embedding.optimize(iterations - exaggerated, exaggeration=None, momentum=fitter.final_momentum,
                                        inplace=True,
-                                       **phase(exaggerated, "points settle beside their neighbours"))
-    return Projection(np.asarray(embedding, dtype=np.float32), np.zeros(0, np.float32))
+                                       **phase(1, first, "points settle beside their neighbours", TSNE_STOP["settle"]))
+    report(1.0, f"t-SNE: done after {sum(ran)} iterations (the KL divergence had levelled off)"
+           if sum(ran) < iterations else f"t-SNE: done after {iterations} iterations")
+    return Projection(np.asarray(embedding, dtype=np.float32), np.zeros(0, np.float32), sum(ran))
 
 
 def nearest_neighbour_graph(x: np.ndarray, k: int, metric: str) -> tuple[np.ndarray, np.ndarray]:

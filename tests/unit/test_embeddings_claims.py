@@ -175,22 +175,38 @@ def test_tsne_neither_keeps_the_class_widths_nor_keeps_them_across_perplexities(
     assert "less than 1.5 times" in feedback and "more than twice at 50" in feedback and "equalises" not in feedback
 
 
-@pytest.mark.parametrize("over, gap", [("t-SNE perplexity", 0.02), ("UMAP neighbours", 0.15)])
-def test_the_largest_value_follows_the_class_centres_better_than_the_smallest_but_not_steadily(
-        default_features, over, gap):
-    """The small-multiples sentence: correlation of the distances between the ten class centres, picture
-    against original space. Measured: t-SNE 0.657, 0.592, 0.624, 0.700 (perplexity 5, 15, 30, 50);
-    UMAP 0.352, 0.590, 0.616, 0.590 (5, 15, 30, 50 neighbours)."""
+def _centre_correlations(features, over):
+    """Correlation of the distances between the ten class centres, picture against original space, per panel."""
     from scipy.spatial.distance import pdist
 
     panels = _multiples(over)
     labels = panels[0]["labels"]
-    original = pdist(_centres(default_features, labels))
-    corr = [np.corrcoef(original, pdist(_centres(np.asarray(p["coords"], np.float64), labels)))[0, 1] for p in panels]
-    assert corr[-1] >= corr[0] + gap, corr
+    original = pdist(_centres(features, labels))
+    return panels, [np.corrcoef(original, pdist(_centres(np.asarray(p["coords"], np.float64), labels)))[0, 1]
+                    for p in panels]
+
+
+def test_umaps_largest_neighbours_follow_the_class_centres_better_than_the_smallest_but_not_steadily(
+        default_features):
+    """Measured: 0.352, 0.590, 0.616, 0.590 at 5, 15, 30, 50 neighbours."""
+    panels, corr = _centre_correlations(default_features, "UMAP neighbours")
+    assert compute.multiple_values("UMAP neighbours")[::3] == (5, 50)
+    assert corr[-1] >= corr[0] + 0.15, corr
     assert any(b < a for a, b in zip(corr, corr[1:])), corr  # "not steadily in between"
-    sentence = content.multiples_sentences(compute.multiple_values(over), panels, over, "shipped")[1]
-    assert "more closely at the largest" in sentence and "not steadily" in sentence
+    sentence = content.multiples_sentences(compute.multiple_values("UMAP neighbours"), panels, "UMAP neighbours",
+                                           "shipped")[1]
+    assert "more closely at 50 neighbours than at 5" in sentence
+
+
+def test_tsnes_perplexity_barely_changes_how_well_the_class_centres_follow(default_features):
+    """Measured with the page's t-SNE (early stopping): 0.660, 0.615, 0.659, 0.668 at perplexity 5, 15, 30,
+    50 (before early stopping: 0.657, 0.592, 0.624, 0.700; the 'a larger perplexity weighs more of the
+    global arrangement' the page said held at the ends only, by 0.04, and no longer does)."""
+    panels, corr = _centre_correlations(default_features, "t-SNE perplexity")
+    assert all(0.55 <= c <= 0.75 for c in corr) and max(corr) - min(corr) < 0.12, corr
+    sentence = content.multiples_sentences(compute.multiple_values("t-SNE perplexity"), panels, "t-SNE perplexity",
+                                           "shipped")[1]
+    assert "about equally well at every perplexity" in sentence and "correlation 0.6 to 0.7" in sentence
 
 
 def test_pcas_picture_mixes_classes_that_the_64_dimensions_keep_apart():
@@ -218,3 +234,20 @@ def test_trustworthiness_is_one_for_a_picture_that_keeps_every_neighbourhood(def
     x = default_features[:300]
     assert trust.trustworthiness(x, x) == pytest.approx(1.0)
     assert trust.trustworthiness(x, np.random.default_rng(0).normal(size=(300, 2))) < 0.7
+
+
+def test_tsne_stops_early_once_the_kl_divergence_levels_off_and_keeps_its_quality():
+    """settings.py: each phase stops once its KL divergence fell by less than TSNE_STOP over
+    TSNE_STOP_WINDOW iterations. On the default 1,000 penultimate digits at perplexity 30 it ran 440
+    of 750 iterations (measured) with trustworthiness 0.9926, against 0.9922 for all 750 at angle 0.8."""
+    from openTSNE import TSNE
+
+    x = points.digits("penultimate", "trained", 1000).features
+    ours = projection.tsne(x, 2, 30.0, "auto", 750, 0)
+    assert ours.iterations < 750
+    full = TSNE(2, perplexity=30, neighbors="exact", negative_gradient_method="bh", theta=0.8, initialization="pca",
+                random_state=0, n_jobs=1).fit(x)
+    assert trustworthiness(x, ours.coords, n_neighbors=10) >= trustworthiness(x, np.asarray(full), n_neighbors=10) - 0.003
+    sentences = content.projection_sentences(compute.projection_result(
+        precompute.default_data(), precompute.default_method(method="t-SNE")), "live", "t-SNE", 2, "digits")
+    assert any(s.startswith("t-SNE ran ") for s in sentences)
