@@ -83,7 +83,7 @@ def query_neighbours(x: np.ndarray, query: np.ndarray, k: int, distance: str, ex
 
     distance "cosine": 1 - cosine similarity; "euclidean": the L2 distance. `exclude` leaves the
     query's own row out."""
-    x64, q = x.astype(np.float64), query.astype(np.float64)
+    x64, q = np.asarray(x, np.float64), np.asarray(query, np.float64)  # no copy when x is float64 already
     if distance == "cosine":
         norms = np.linalg.norm(x64, axis=1) * np.linalg.norm(q)
         d = 1.0 - (x64 @ q) / np.where(norms > 0, norms, 1.0)  # (N,)

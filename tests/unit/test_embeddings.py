@@ -303,3 +303,14 @@ def test_the_do_it_yourself_script_runs(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     assert (tmp_path / "embeddings_diy.png").stat().st_size > 10_000
     assert "10-NN accuracy in the original 64 dimensions" in out.stdout
+
+
+def test_the_neighbour_lists_are_each_points_own_query():
+    data = {"source": "digits", "layer": "penultimate", "network": "trained", "points": 500}
+    result = compute.neighbours_result(data)
+    x = points.digits("penultimate", "trained", 500).features  # float32, as the page's points
+    for i in (0, 123, 499):
+        for distance in ("cosine", "euclidean"):
+            index, dist = trust.query_neighbours(x, x[i], compute.MAX_NEIGHBOURS, distance, exclude=i)
+            assert list(result[f"{distance}_index"][i]) == list(index)
+            assert np.allclose(result[f"{distance}_distance"][i], dist, atol=1e-6)
