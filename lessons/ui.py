@@ -199,18 +199,6 @@ class LessonPage:
             base = f"{base}/{self.slug}"
         return f"{base}?{urlencode(query, doseq=True)}" if query else base
 
-    def draw_share_link(self) -> None:
-        """The header's Share popover, drawn into its slot. A fragment that holds URL-bound controls calls
-        it at its end on every run (full and fragment reruns: Streamlit lets a fragment rerun write to a
-        container outside it only if the fragment wrote there in the last full run too), so the link
-        follows a control changed inside the fragment, whose rerun does not redraw the header."""
-        slot = getattr(self, "_share_slot", None)
-        if slot is None:  # a page drawn without the header
-            return
-        with slot.popover("Share", icon=":material/link:", width="stretch"):
-            st.caption("This link opens the page with the controls exactly as they are now.")
-            st.code(self.share_url(), language=None, wrap_lines=True)
-
     # ----- scaffold sections -------------------------------------------------------------------
     def header(self, why: str, objectives: Sequence[str], phases: Sequence[str] = ()) -> None:
         title_col, tools_col = st.columns([5, 2], vertical_alignment="bottom")
@@ -220,8 +208,9 @@ class LessonPage:
             left.button("Reset", key=f"{self.slug}._reset_button", on_click=self.reset,
                         icon=":material/restart_alt:", help="Every control back to its default",
                         width="stretch")
-            self._share_slot = right.empty()
-            self.draw_share_link()
+            with right.popover("Share", icon=":material/link:", width="stretch"):
+                st.caption("This link opens the page with the controls exactly as they are now.")
+                st.code(self.share_url(), language=None, wrap_lines=True)
         if phases:
             st.caption(" · ".join(phases))
         if presenter_mode():
@@ -355,7 +344,6 @@ def _view_fragment(page: LessonPage, view: str, draw: Callable[..., Sequence[str
     elif sentences is None:
         sentences = result.get("sentences") or []
     page.what_you_see(sentences or ["Nothing to describe: the view could not be drawn."])
-    page.draw_share_link()  # the view's controls may have changed the URL; the header's link follows
     whole_page = st.session_state.pop(page._full_run_key, False)
     if not whole_page and st.session_state.get(f"{page.slug}._experiment"):
         st.rerun(scope="app")  # an experiment card below checks this result: redraw it too

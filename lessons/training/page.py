@@ -300,7 +300,6 @@ def curves_section(page: ui.LessonPage, spec: compute.RunSpec, runs: list, prese
                  f"(NaN, infinite or above {compute.divergence_threshold():g}), so the run stopped and the chart "
                  "marks the step.")
     page.what_you_see(content.what_you_see(displayed, view["patience"]))
-    page.draw_share_link()  # the view controls above changed the URL; the header's Share link follows
 
 
 def render() -> None:
