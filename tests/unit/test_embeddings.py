@@ -245,16 +245,39 @@ def test_an_upload_adds_twelve_crops_and_a_bad_upload_is_refused():
 
 
 def test_the_shipped_default_view_equals_what_the_code_computes_now():
+    """Exactly where the machine reproduces the shipped numbers; elsewhere by its quality figures.
+
+    UMAP's layout is chaotic in its inputs: the digits CNN's features differ in their last bits between
+    CPUs (AVX-512 against AVX2 kernels), and that moves the layout as much as a new seed does (measured
+    on an AVX-512 machine: 2-D 10-NN overlap with the shipped layout 0.64; seed 1 instead of 0: 0.65).
+    Its trustworthiness and neighbour figures move by under 0.003, while a changed layer, network or
+    parameter moves them more (neighbours 30: kept share 0.455 against 0.495)."""
     key = precompute.default_projection_key()
     shipped = store.shipped(key)
     assert shipped is not None, "run python -m lessons.embeddings.precompute"
     fresh = precompute.default_jobs()[key][0](*precompute.default_jobs()[key][1:])
     assert set(fresh) == set(shipped)
-    np.testing.assert_allclose(fresh["coords"], shipped["coords"], atol=1e-3)
-    for field in fresh:
-        if field.startswith("trust_"):
-            assert float(fresh[field]) == pytest.approx(float(shipped[field]), abs=1e-9), field
     assert list(fresh["names"]) == list(shipped["names"])
+    trust_fields = [f for f in fresh if f.startswith("trust_")]
+    assert trust_fields
+    same_machine = all(float(fresh[f]) == pytest.approx(float(shipped[f]), abs=1e-9) for f in trust_fields)
+    if same_machine:  # the machine that made the file, or one whose kernels round the same way
+        np.testing.assert_allclose(fresh["coords"], shipped["coords"], atol=1e-3)
+        return
+    assert fresh["coords"].shape == shipped["coords"].shape
+    for field in trust_fields:
+        assert float(fresh[field]) == pytest.approx(float(shipped[field]), abs=0.02), field
+
+
+def _assert_same_neighbours(fresh: dict, shipped: dict, metric: str, key: str) -> None:
+    """Neighbour lists equal, but for two points at the same distance (to 1e-5), whose order a CPU's
+    rounding may swap (seen: 2 of 20,000 entries on an AVX-512 machine)."""
+    distance_f, distance_s = (np.asarray(r[f"{metric}_distance"], np.float64) for r in (fresh, shipped))
+    np.testing.assert_allclose(distance_f, distance_s, atol=1e-5, err_msg=f"{key} {metric}_distance")
+    index_f, index_s = np.asarray(fresh[f"{metric}_index"]), np.asarray(shipped[f"{metric}_index"])
+    for row, column in zip(*np.nonzero(index_f != index_s)):
+        tied = np.abs(distance_s[row] - distance_s[row, column]) <= 1e-5  # the positions of equal distance
+        assert index_f[row, column] in set(index_s[row, tied]), f"{key} {metric}_index[{row}, {column}]"
 
 
 @pytest.mark.parametrize("kind", ["PCA", "neighbours"])
@@ -268,7 +291,9 @@ def test_other_shipped_results_equal_the_code(kind):
         fresh, shipped = job(*args), store.shipped(key)
         assert set(fresh) == set(shipped), key
         for field, value in fresh.items():
-            if np.asarray(value).dtype.kind in "fi":
+            if field.endswith("_index") and field.replace("_index", "_distance") in fresh:  # a neighbour list
+                _assert_same_neighbours(fresh, shipped, field.removesuffix("_index"), key)
+            elif np.asarray(value).dtype.kind in "fi":
                 np.testing.assert_allclose(np.asarray(value, np.float64), shipped[field].astype(np.float64),
                                            atol=1e-5, err_msg=f"{key} {field}")
 

@@ -83,7 +83,9 @@ def test_the_pages_trust_numbers_equal_scikit_learns_on_the_same_points():
     pts = points.digits("penultimate", "trained", 1000)
     chosen = trust.sample(1000)
     expected = trustworthiness(pts.features[chosen], result["coords"][chosen], n_neighbors=S.TRUST_K)
-    assert float(result["trust_trustworthiness"]) == pytest.approx(expected, abs=1e-12)
+    # the same number, up to the features' last bits: the shipped figure was computed on the machine that
+    # made the file, this one on today's CPU (AVX-512 against AVX2: 1e-7 apart; a different k or sample: > 1e-3)
+    assert float(result["trust_trustworthiness"]) == pytest.approx(expected, abs=1e-6)
     # above the bound the page samples TRUST_POINTS points; the number is still scikit-learn's on them
     x = np.random.default_rng(0).normal(size=(1500, 5))
     y = x[:, :2]

@@ -54,8 +54,10 @@ def assert_close_to_shipped(image: np.ndarray, file: str) -> None:
     shipped = shipped_image(file).astype(int)
     difference = np.abs(image.astype(int) - shipped)
     # Bit-identical on the machine that made it; elsewhere the thread count or the CPU's vector units
-    # change the last digits. A changed recipe, seed or objective differs by tens of levels everywhere.
-    assert difference.mean() < 6, (file, difference.mean())
+    # change the last digits, and 512 steps of gradient ascent grow them: the unregularised "all off"
+    # picture differed by 6.6 levels on average on an AVX-512 machine. A changed recipe, seed or
+    # objective differs by tens of levels (measured there: seed 1 instead of 0: 42; another variant: 46-53).
+    assert difference.mean() < 12, (file, difference.mean())
 
 
 def test_the_shipped_gallery_is_what_the_code_makes_now():
