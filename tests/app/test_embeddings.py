@@ -61,6 +61,14 @@ def test_every_source_has_a_shipped_projection_and_the_neighbours_view():
         assert at.dataframe and "the shipped neighbour lists" in texts(at), source
 
 
+def test_the_untrained_network_is_shipped_for_every_method():
+    """The first comparison a student makes (trained against untrained features) needs no live fit."""
+    for method in ("UMAP", "t-SNE", "PCA"):
+        at = open_lesson("embeddings", state={"network": "untrained", "method": method})
+        assert charts(at) and not at.error and "the shipped projection" in texts(at), method
+        assert "untrained" in texts(at), method
+
+
 def test_the_default_digits_carry_their_image_in_the_tooltip_and_the_csv_downloads():
     at = open_lesson("embeddings")
     spec = next(c.proto.spec for c in charts(at) if hasattr(c.proto, "spec"))
