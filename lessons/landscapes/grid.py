@@ -8,12 +8,15 @@ matmul rate, issue 13). Here it does less and does it better:
   m + 1 outputs computed once per plane (first_layer_basis); for the digits MLP that layer holds 97 %
   of the multiply-adds. Better: K points' parameters are stacked along a leading dimension and every
   later layer is one batched matmul (K, N, in) @ (K, in, out).
-- The CNN (`kind="cnn"`, the course's DigitsCNN): its first convolution has one input channel, so for
-  several points it is one matmul of the shared 3x3 neighbourhoods of every pixel (im2col, computed
-  once) with the points' stacked filters; the rest runs per point in channels-last layout (oneDNN's
-  fast convolution, 2-4x the default layout here), max-pooling as two element-wise maxima, bias and
-  ReLU after the pool (both commute with it). Grouped convolutions over stacked points and vmap were
-  slower here.
+- The CNN (`kind="cnn"`, the course's DigitsCNN): its first convolution has one input channel, so it
+  is one matmul of the digits' 3x3 neighbourhoods (im2col, computed once per plane and shared by every
+  point) with the filters, the neighbourhoods grouped by 2x2 pool window so that the pool is one
+  maximum over the 4 window positions (pool_windows_3x3), bias and ReLU after the pool (both commute
+  with it). The digits go through the convolutions in chunks that stay in the core's cache (the first
+  layer's output of all 500 digits, 25 MB a point, went to memory and back: that traffic, not the
+  multiply-adds, was most of the time); later convolutions run per point in channels-last layout
+  (oneDNN's fast convolution, 2-4x the default layout here), and the classifier once for all digits.
+  Grouped convolutions over stacked points and vmap were slower here.
 
 Never writes into a shared model: the parameters are copied into a flat vector. No streamlit.
 """
@@ -31,9 +34,8 @@ from torch import nn
 
 POINTS_PER_CALL = 128  # MLP grid points stacked in one batched forward pass
 CNN_POINTS_PER_CALL = 16  # CNN points per call (a progress update each)
-CNN_POINTS_PER_MATMUL = 2  # CNN points whose first convolution is one matrix multiply
-CNN_SAMPLES_PER_CALL = 500  # digits per CNN forward (first-layer output 500 x 784 x 2 x 16 floats, 50 MB): smaller chunks
-# fit the cache and won on a quiet core, but under load every extra op waits for both threads and they lost 2x
+CNN_POINTS_PER_MATMUL = 1  # CNN points whose first convolution is one matrix multiply
+CNN_SAMPLES_PER_CALL = 64  # digits per chunk through the convolutions (first-layer output 64 x 784 x 16 floats, 3.2 MB)
 
 
 @dataclass
@@ -120,31 +122,57 @@ def im2col_3x3(x: torch.Tensor) -> torch.Tensor:
     return torch.stack([padded[:, dy:dy + height, dx:dx + width] for dy in range(3) for dx in range(3)], -1)
 
 
-def _cnn_logits(net: SliceNet, weights: dict[str, torch.Tensor], cols: torch.Tensor) -> torch.Tensor:
+def pool_windows_3x3(x: torch.Tensor) -> torch.Tensor:
+    """im2col_3x3 regrouped by 2x2 max-pool window: x (N, 1, H, W) -> (N, 4, (H//2)*(W//2), 9), where
+    [:, 2*dy + dx, i*(W//2) + j] is the neighbourhood of pixel (2i + dy, 2j + dx). A first convolution
+    followed by MaxPool2d(2) is then a matmul with the filters and a maximum over dimension 1 (an odd
+    last row or column is dropped, as MaxPool2d(2) drops it). Shared by every grid point."""
+    cols = im2col_3x3(x)  # (N, H, W, 9)
+    n, height, width = cols.shape[:3]
+    rows, columns = height // 2, width // 2
+    cols = cols[:, :2 * rows, :2 * columns].reshape(n, rows, 2, columns, 2, 9)
+    return cols.permute(0, 2, 4, 1, 3, 5).reshape(n, 4, rows * columns, 9).contiguous()
+
+
+def _cnn_logits(net: SliceNet, weights: dict[str, torch.Tensor], windows: torch.Tensor,
+                pooled_size: tuple[int, int]) -> torch.Tensor:
     """DigitsCNN (conv-relu-pool blocks, fc1-relu-(dropout)-fc2, eval mode) at K points of weight space.
 
-    weights: {name: (K, *shape)}; cols: im2col_3x3 of the digits, (n, 28, 28, 9). The first convolution
-    has one input channel, so for all K points it is one matrix multiply of the shared neighbourhoods
-    with the K stacked filters (n*784, 9) @ (9, K*16); later convolutions run per point on oneDNN in
-    channels-last layout. Returns logits (K, n, 10)."""
+    weights: {name: (K, *shape)}; windows: pool_windows_3x3 of the digits, (n, 4, S, 9) with S the
+    pixels after the first pool, pooled_size its (rows, columns). The digits go through the
+    convolutions in chunks of CNN_SAMPLES_PER_CALL, so that every intermediate stays in the core's
+    cache (the whole batch's first-layer output, 25 MB a point, went to memory and back for the pool:
+    most of the time was that traffic). Per chunk the first convolution of all K points is one matmul
+    of the shared neighbourhoods with the K stacked filters, (m, 4, S, 9) @ (9, K*C), pooled by a
+    maximum over the 4 window positions; bias and ReLU come after the pool (both commute with it).
+    Later convolutions run per point on oneDNN in channels-last layout. The classifier runs once for
+    all digits, its first weight's columns permuted to the channels-last (H, W, C) flatten order.
+    Returns logits (K, n, 10)."""
     convs = net.conv_layers
     w1, b1 = weights[f"{convs[0]}.weight"], weights[f"{convs[0]}.bias"]  # (K, C, 1, 3, 3), (K, C)
     points, channels = w1.shape[:2]
-    n, height, width = cols.shape[:3]
-    first = cols.reshape(-1, 9) @ w1.reshape(points * channels, 9).t()  # (n*H*W, K*C), bias added after the pool
-    pooled = _max_pool_nhwc(first.view(n, height, width, points * channels))  # (n, H/2, W/2, K*C)
-    # a per-channel bias and ReLU both commute with max-pooling: applied to 4x fewer values
-    pooled = torch.relu(pooled.add_(b1.reshape(-1)))
-    pooled = pooled.view(*pooled.shape[:3], points, channels)  # (n, H/2, W/2, K, C)
-    logits = []
-    for k in range(points):
-        h = pooled[..., k, :].contiguous()  # (n, H/2, W/2, C) of point k
-        for conv in convs[1:]:
-            h = torch.relu(_max_pool_nhwc(_conv_nhwc(h, weights[f"{conv}.weight"][k], weights[f"{conv}.bias"][k])))
-        flat = h.permute(0, 3, 1, 2).flatten(1)  # (n, C*H*W) in the (C, H, W) order of the classifier's flatten
-        hidden = torch.relu(F.linear(flat, weights["classifier.fc1.weight"][k], weights["classifier.fc1.bias"][k]))
-        logits.append(F.linear(hidden, weights["classifier.fc2.weight"][k], weights["classifier.fc2.bias"][k]))
-    return torch.stack(logits)  # (K, n, 10)
+    n = len(windows)
+    filters = w1.reshape(points * channels, 9).t().contiguous()  # (9, K*C)
+    later = [[(weights[f"{conv}.weight"][k].contiguous(memory_format=torch.channels_last), weights[f"{conv}.bias"][k])
+              for conv in convs[1:]] for k in range(points)]
+    fc1 = weights["classifier.fc1.weight"]  # (K, hidden, C_last * H_last * W_last) in (C, H, W) order
+    last_channels = weights[f"{convs[-1]}.weight"].shape[1] if len(convs) > 1 else channels
+    hidden = fc1.shape[1]
+    fc1 = fc1.view(points, hidden, last_channels, -1).transpose(2, 3).reshape(points, hidden, -1)  # (H, W, C) order
+    features = torch.empty(points, n, fc1.shape[2])  # (K, n, H_last * W_last * C_last)
+    for start in range(0, n, CNN_SAMPLES_PER_CALL):
+        chunk = windows[start:start + CNN_SAMPLES_PER_CALL]  # (m, 4, S, 9)
+        m = len(chunk)
+        pooled = torch.matmul(chunk, filters).amax(1)  # (m, S, K*C): conv1, then the 2x2 max
+        pooled = torch.relu_(pooled.add_(b1.reshape(-1))).view(m, *pooled_size, points, channels)
+        for k in range(points):
+            h = pooled[..., k, :].contiguous()  # (m, H/2, W/2, C) of point k
+            for weight, bias in later[k]:
+                h = torch.relu_(_max_pool_nhwc(_conv_nhwc(h, weight, bias)))
+            features[k, start:start + m] = h.reshape(m, -1)
+    hidden = torch.relu_(torch.baddbmm(weights["classifier.fc1.bias"][:, None], features, fc1.transpose(1, 2)))
+    return torch.baddbmm(weights["classifier.fc2.bias"][:, None], hidden,
+                         weights["classifier.fc2.weight"].transpose(1, 2))  # (K, n, 10)
 
 
 FIRST_LAYER = {"mlp": "fc1", "resmlp": "stem"}
@@ -170,19 +198,27 @@ def first_layer_basis(net: SliceNet, directions: torch.Tensor, x: torch.Tensor) 
     return _shared_first_linear(x.flatten(1), weight, bias).contiguous()  # (m+1, N, out)
 
 
+def plane_basis(net: SliceNet, directions: torch.Tensor, x: torch.Tensor) -> torch.Tensor | None:
+    """What every point of a plane shares, computed once: the MLPs' first_layer_basis (m+1, N, out),
+    the CNN's pool_windows_3x3 of the digits (N, 4, S, 9)."""
+    if net.kind == "cnn":
+        return pool_windows_3x3(x)
+    return first_layer_basis(net, directions, x) if net.kind in FIRST_LAYER else None
+
+
 def stacked_logits(net: SliceNet, weights: dict[str, torch.Tensor], x: torch.Tensor,
                    basis: torch.Tensor | None = None, mix: torch.Tensor | None = None) -> torch.Tensor:
     """Logits (K, N, 10) of K weight sets (each tensor (K, *shape)) on the shared input x (N, ...).
     MLPs: basis (m+1, N, out) from first_layer_basis and mix (K, m+1) give the K points' first-layer
-    outputs (mix @ basis); without them the first layer runs here. The CNN ignores both (_cnn_logits)."""
-    if net.kind == "cnn":  # the digits in chunks whose first-layer output stays in the cache
-        cols = im2col_3x3(x)  # (N, 28, 28, 9)
+    outputs (mix @ basis); without them the first layer runs here. The CNN: basis is pool_windows_3x3(x)
+    (computed here when None), mix is ignored (_cnn_logits)."""
+    if net.kind == "cnn":  # basis: the digits' pool_windows_3x3, shared by every point of every plane
+        windows = pool_windows_3x3(x) if basis is None else basis  # (N, 4, S, 9)
+        pooled_size = (x.shape[2] // 2, x.shape[3] // 2)
         points = next(iter(weights.values())).shape[0]
-        groups = [{n: w[g:g + CNN_POINTS_PER_MATMUL] for n, w in weights.items()}
-                  for g in range(0, points, CNN_POINTS_PER_MATMUL)]
-        return torch.cat([torch.cat([_cnn_logits(net, group, cols[s:s + CNN_SAMPLES_PER_CALL])
-                                     for s in range(0, len(x), CNN_SAMPLES_PER_CALL)], 1)
-                          for group in groups])  # (K, N, 10)
+        return torch.cat([_cnn_logits(net, {n: w[g:g + CNN_POINTS_PER_MATMUL] for n, w in weights.items()},
+                                      windows, pooled_size)
+                          for g in range(0, points, CNN_POINTS_PER_MATMUL)])  # (K, N, 10)
     x = x.flatten(1)  # (N, 784)
     name = FIRST_LAYER[net.kind]
     if basis is None:
@@ -220,12 +256,12 @@ def evaluate_points(net: SliceNet, directions: torch.Tensor, coeffs: np.ndarray 
     directions (m, D); coeffs (P, m); x (N, 1, 28, 28); y (N,). Returns loss (P,), acc (P,).
     reuse_first_layer: take every point's first layer from first_layer_basis (the lesson's path);
     False runs every layer at every point (the benchmark's measure of the stacked kernels alone).
-    basis: first_layer_basis(net, directions, x), when the caller evaluates the same plane in parts.
+    basis: plane_basis(net, directions, x), when the caller evaluates the same plane in parts.
     """
     coeffs = torch.as_tensor(np.asarray(coeffs, dtype=np.float32))  # (P, m)
     per_call = points_per_call or (CNN_POINTS_PER_CALL if net.kind == "cnn" else POINTS_PER_CALL)
-    if basis is None and reuse_first_layer and net.kind in FIRST_LAYER:
-        basis = first_layer_basis(net, directions, x)  # (m+1, N, ...)
+    if basis is None and (reuse_first_layer or net.kind == "cnn"):
+        basis = plane_basis(net, directions, x)
     losses, accs = torch.empty(len(coeffs)), torch.empty(len(coeffs))
     for start in range(0, len(coeffs), per_call):
         chunk = coeffs[start:start + per_call]  # (K, m)
@@ -286,7 +322,7 @@ def surface_stream(net: SliceNet, directions: torch.Tensor, span: float, resolut
     loss = np.full((resolution, resolution), np.nan, np.float32)
     acc = np.full((resolution, resolution), np.nan, np.float32)
     done = 0
-    basis = first_layer_basis(net, directions, x) if net.kind in FIRST_LAYER else None  # once for the plane
+    basis = plane_basis(net, directions, x)  # once for the plane
     for level in nested_levels(resolution):
         stride = (resolution - 1) // (level - 1) if level > 1 else 1
         rows, cols = np.meshgrid(np.arange(0, resolution, stride), np.arange(0, resolution, stride), indexing="ij")

@@ -28,6 +28,8 @@ def _with_running_statistics(model):
 
 
 @pytest.mark.parametrize("kind,model", [("mlp", DigitsMLP(hidden=(32, 16))), ("cnn", DigitsCNN()),
+                                        ("cnn", DigitsCNN(channels=(8,), hidden=16)),  # no later convolution
+                                        ("cnn", DigitsCNN(channels=(4, 8, 8), hidden=16)),  # 7x7 -> 3x3: odd pool
                                         ("resmlp", ResidualMLP(width=8, blocks=3, skips=True)),
                                         ("resmlp", ResidualMLP(width=8, blocks=3, skips=False))])
 def test_batched_grid_equals_the_state_dict_loop(kind, model, monkeypatch):
@@ -39,8 +41,10 @@ def test_batched_grid_equals_the_state_dict_loop(kind, model, monkeypatch):
     coeffs = np.array([[0, 0], [0.5, -0.25], [-1, 1], [0.1, 0.9], [0.3, 0.3]], np.float32)  # 5 points: odd groups
     slow = grid.evaluate_points_state_dict_loop(model, net.names, [net.unflatten(d) for d in directions], coeffs, x, y)
     for reuse in (True, False):
-        fast, _ = grid.evaluate_points(net, directions, coeffs, x, y, points_per_call=3, reuse_first_layer=reuse)
-        np.testing.assert_allclose(fast, slow, rtol=1e-5)
+        for per_matmul in (1, 2) if kind == "cnn" else (1,):  # CNN: one point's or two points' first conv per matmul
+            monkeypatch.setattr(grid, "CNN_POINTS_PER_MATMUL", per_matmul)
+            fast, _ = grid.evaluate_points(net, directions, coeffs, x, y, points_per_call=3, reuse_first_layer=reuse)
+            np.testing.assert_allclose(fast, slow, rtol=1e-5)
 
 
 def test_the_bundled_models_grids_equal_the_state_dict_loop_on_500_digits():
@@ -61,6 +65,10 @@ def test_the_cnn_grid_pools_like_max_pool2d_and_its_im2col_is_the_convolution():
     x, w = torch.randn(2, 1, 9, 9), torch.randn(4, 1, 3, 3)
     by_matmul = (grid.im2col_3x3(x) @ w.reshape(4, 9).t()).permute(0, 3, 1, 2)  # (N, 4, 9, 9)
     torch.testing.assert_close(by_matmul, torch.nn.functional.conv2d(x, w, padding=1), rtol=1e-5, atol=1e-5)
+    x = torch.randn(2, 1, 9, 7)  # odd sides: MaxPool2d(2) drops the last row and column
+    pooled = (grid.pool_windows_3x3(x) @ w.reshape(4, 9).t()).amax(1)  # (N, 4*3, 4): conv, then the 2x2 max
+    expected = torch.nn.functional.max_pool2d(torch.nn.functional.conv2d(x, w, padding=1), 2)  # (N, 4, 4, 3)
+    torch.testing.assert_close(pooled.view(2, 4, 3, 4).permute(0, 3, 1, 2), expected, rtol=1e-5, atol=1e-5)
 
 
 def test_layer_normalization_matches_each_tensors_norm_and_none_is_raw():
