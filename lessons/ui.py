@@ -199,6 +199,33 @@ class LessonPage:
             base = f"{base}/{self.slug}"
         return f"{base}?{urlencode(query, doseq=True)}" if query else base
 
+    def draw_share_link(self) -> None:
+        """The header's Share popover (the link with every URL-bound control), drawn into its slot.
+
+        A fragment holding URL-bound controls calls this at its end on every run, full and fragment
+        reruns: Streamlit lets a fragment rerun write outside itself only where the fragment wrote in the
+        last full run, and the fragment's rerun leaves the header alone, so only the fragment can bring
+        the link up to date. The slot gets ONE writer per run: in the full run the header leaves it
+        empty and a page without such a fragment has it drawn by `_share_link_fallback`. (Two writers
+        crash the browser: the script's popover and the fragment's wrapper of it share delta paths,
+        Streamlit's message queue merges the fragment's popover into the earlier popover's caption
+        message, ahead of the wrapper block that then replaces the slot, and the page goes blank with
+        "Cannot set a node at a delta path"; it happens whenever both land in one flush, on a warm server.)
+        """
+        slot = getattr(self, "_share_slot", None)
+        if slot is None:  # a page drawn without the header
+            return
+        self._share_drawn = True
+        with slot.popover("Share", icon=":material/link:", width="stretch"):
+            st.caption("This link opens the page with the controls exactly as they are now.")
+            st.code(self.share_url(), language=None, wrap_lines=True)
+
+    def _share_link_fallback(self) -> None:
+        """Draw the Share popover from the script if no fragment has drawn it in this run (every page
+        calls a section after its view; the first one to run draws it)."""
+        if not getattr(self, "_share_drawn", True):
+            self.draw_share_link()
+
     # ----- scaffold sections -------------------------------------------------------------------
     def header(self, why: str, objectives: Sequence[str], phases: Sequence[str] = ()) -> None:
         title_col, tools_col = st.columns([5, 2], vertical_alignment="bottom")
@@ -208,9 +235,10 @@ class LessonPage:
             left.button("Reset", key=f"{self.slug}._reset_button", on_click=self.reset,
                         icon=":material/restart_alt:", help="Every control back to its default",
                         width="stretch")
-            with right.popover("Share", icon=":material/link:", width="stretch"):
-                st.caption("This link opens the page with the controls exactly as they are now.")
-                st.code(self.share_url(), language=None, wrap_lines=True)
+            # Filled later in the run, by one writer only (draw_share_link): the fragment holding the view's
+            # controls if there is one, else the first scaffold section after the view (_share_link_fallback).
+            self._share_slot = right.empty()
+            self._share_drawn = False
         if phases:
             st.caption(" · ".join(phases))
         if presenter_mode():
@@ -255,6 +283,7 @@ class LessonPage:
         st.markdown("\n".join(f"- {s}" for s in sentences))
 
     def try_this(self, experiments: Sequence[Experiment], result: Any) -> None:
+        self._share_link_fallback()
         st.subheader("Try this")
         if not presenter_mode():
             st.caption("Pick what you expect, set up the experiment, and the page checks this run.")
@@ -296,6 +325,7 @@ class LessonPage:
                         ("" if appeared or not right else " (This run did not show it: see above.)"))
 
     def quiz(self, questions: Sequence[QuizQuestion]) -> None:
+        self._share_link_fallback()
         if presenter_mode():
             return
         st.subheader("Check yourself")
@@ -310,6 +340,7 @@ class LessonPage:
 
     def do_it_yourself(self, script: str | Path, intro: str) -> None:
         """Show a standalone script (which a test runs) that reproduces the page's picture."""
+        self._share_link_fallback()
         if presenter_mode():
             return
         st.subheader("Do it yourself")
@@ -317,6 +348,7 @@ class LessonPage:
         st.code(Path(script).read_text(), language="python", line_numbers=True)
 
     def reading(self, items: Sequence[Reading]) -> None:
+        self._share_link_fallback()
         if presenter_mode():
             return
         st.subheader("Further reading")
@@ -344,6 +376,7 @@ def _view_fragment(page: LessonPage, view: str, draw: Callable[..., Sequence[str
     elif sentences is None:
         sentences = result.get("sentences") or []
     page.what_you_see(sentences or ["Nothing to describe: the view could not be drawn."])
+    page.draw_share_link()  # the view's controls may have changed the URL: the header's link follows
     whole_page = st.session_state.pop(page._full_run_key, False)
     if not whole_page and st.session_state.get(f"{page.slug}._experiment"):
         st.rerun(scope="app")  # an experiment card below checks this result: redraw it too

@@ -124,6 +124,7 @@ def draw_view(page: ui.LessonPage, view: str) -> None:
     with ui.shown_failure("describe this run"):
         page.what_you_see(content.what_you_see(run) if min(len(run.steps), len(run.stats)) else
                           [content.source_sentence(run)])
+    page.draw_share_link()  # the view's controls changed the URL: the header's Share link follows
     if st.session_state.get(vh.POLL_KEY) and not live_runs:
         st.session_state[vh.POLL_KEY] = False
         st.rerun(scope="app")  # the run ended: redraw the whole page once (buttons, Try this) and stop polling

@@ -282,6 +282,7 @@ def curves_section(page: ui.LessonPage, spec: compute.RunSpec, runs: list, prese
     only this function, with the arguments of the last full run (a control that changes `spec`
     reruns the whole page). Trains only in the run the Train button started."""
     view = view_controls(page)
+    page.draw_share_link()  # after the view controls, before a training run streams: the header's link follows
     slots = {"progress": st.empty(), "chart": st.empty()}
     if st.session_state.get(TRAIN_KEY):  # True only in the run the click started, never in a fragment rerun
         train_live(page, spec, runs, slots, view)

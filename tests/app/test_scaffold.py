@@ -155,3 +155,37 @@ def test_at_defaults_follows_the_controls():
     assert [m.value for m in at.markdown] == ["defaults", "n default"]
     at.slider(key="s.n").set_value(4).run()
     assert [m.value for m in at.markdown] == ["changed", "n changed"]
+
+
+def share_links(at: AppTest) -> list[str]:
+    """The Share popover's link (a code block without a language; AppTest has no base URL, so it starts
+    with the page's own path). AppTest has no browser to write a moved control into the URL, so these
+    tests start from a link; Chromium checks the link after a change (tests/e2e: attention, training)."""
+    return [c.value for c in at.code if c.value.startswith("/")]
+
+
+def test_a_page_without_a_view_fragment_has_its_share_link_once_also_in_presenter_mode():
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.query_params["scaffold.n"] = "5"
+    at.run()
+    assert not at.exception
+    assert share_links(at) == ["/scaffold?scaffold.n=5"]  # drawn by try_this, the first section after the view
+    at.session_state["presenter"] = True
+    at.run()  # presenter mode hides the prose sections, not the link
+    assert "Check yourself" not in at.subheader.values and share_links(at) == ["/scaffold?scaffold.n=5"]
+
+
+def test_a_view_fragment_draws_the_share_link():
+    at = AppTest.from_string(
+        "import streamlit as st\nfrom lessons import ui\n"
+        "page = ui.LessonPage('s', 'S', defaults={'k': 2})\n"
+        "page.header('Why.', ['One'])\n"
+        "def draw(page, result):\n"
+        "    k = page.control(st.slider, 'k', 'k', 1, 5)\n"
+        "    return [f'k is {k}.']\n"
+        "page.view_fragment('Only', draw, {})\n"
+        "page.try_this([], None)\npage.quiz([])\n", default_timeout=30)
+    at.query_params["s.k"] = "4"
+    at.run()
+    assert not at.exception and at.slider(key="s.k").value == 4
+    assert share_links(at) == ["/s?s.k=4"]

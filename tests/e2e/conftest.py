@@ -154,3 +154,14 @@ def choose(page, label: str, option: str) -> None:
         choice.click()
         return
     raise AssertionError(f"the option {option!r} of {label!r} never showed")
+
+
+def share_popover_link(page) -> str:
+    """Open the header's Share popover and return the link it shows (then close it again)."""
+    page.get_by_role("button", name="Share").first.click()
+    code = page.locator('[data-testid="stPopoverBody"] [data-testid="stCode"]').first
+    code.wait_for(timeout=30_000)
+    link = code.inner_text()
+    page.keyboard.press("Escape")
+    page.locator('[data-testid="stPopoverBody"]').first.wait_for(state="hidden", timeout=30_000)
+    return link

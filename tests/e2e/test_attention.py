@@ -1,6 +1,6 @@
 """The attention lesson in real Chromium: every view draws, a layer change redraws the head view
 and enters the share link, and typed HTML is shown as text, never run."""
-from tests.e2e.conftest import choose, exceptions, open_view, wait_for_run, wait_until
+from tests.e2e.conftest import choose, exceptions, open_view, share_popover_link, wait_for_run, wait_until
 
 PICTURES = '[data-testid="stVegaLiteChart"], [data-testid="stPlotlyChart"], .stPlotlyChart'
 
@@ -27,6 +27,8 @@ def test_a_new_layer_redraws_the_head_view_and_enters_the_share_link(open_page):
     wait_until(page, lambda: "attention.layer=1" in page.url, what="the share link")
     wait_until(page, lambda: "Layer 1, head 2: on average" in body(page), what="the redraw")
     assert exceptions(page) == []
+    # The Layer box is in the view's fragment, whose rerun leaves the header alone: its Share link follows too.
+    assert "attention.layer=1" in share_popover_link(page)
 
 
 def test_typed_html_is_shown_as_text_and_never_run(open_page):

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from lessons.training import content, curves, run_store
 from lessons.training.precompute import PRESET_FILE
-from tests.e2e.conftest import exceptions, wait_for_run, wait_until
+from tests.e2e.conftest import exceptions, share_popover_link, wait_for_run, wait_until
 
 CHART = '[data-testid="stVegaLiteChart"]'
 PROGRESS = '[data-testid="stProgress"]'
@@ -189,3 +189,4 @@ def test_smoothing_redraws_the_curves_without_training_again(open_page):
     assert page.locator(CHART).first.inner_html() != loss_chart
     assert page.locator(RUN_NAMES).count() == 1  # still one run: the fragment did not train again
     assert "After 3 epochs" in page.locator("body").inner_text() and exceptions(page) == []
+    assert "training.smoothing=0.55" in share_popover_link(page)  # the header's link follows the fragment
