@@ -4,7 +4,7 @@ Rows: the time to the first coarse picture after a change and to the complete de
 MLP, 33 x 33 points, 500 digits); the MLP and CNN grids as "<kernel> flops" + "<kernel> seconds"
 pairs (the benchmark turns each pair into achieved FLOP/s as a share of the matmul rate measured in
 the same run), each beside the straightforward per-point state-dict loop on the same grid and data,
-and the speed-up over that loop.
+and the speed-up over that loop. The methods run interleaved, three times each; the rows are medians.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def _row(name, value, unit, budget=None, better="lower"):
     return {"name": name, "value": float(value), "unit": unit, "budget": budget, "better": better}
 
 
-def _grid_pair(model_name: str, resolution: int, samples: int = 500) -> list[dict]:
+def _grid_pair(model_name: str, resolution: int, samples: int = 500, repeats: int = 3) -> list[dict]:
     import numpy as np
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -43,15 +43,23 @@ def _grid_pair(model_name: str, resolution: int, samples: int = 500) -> list[dic
     if net.kind in grid.FIRST_LAYER:  # MLPs: the lesson's path skips the first layer's matmul at every point
         kernels = [("batched grid, first layer from a per-plane basis (the lesson's path)", lesson_path),
                    ("batched grid, every layer at every point", every_layer)]
-    rows, seconds = [], {}
-    for label, step in kernels + [("per-point state-dict loop", loop)]:
+    steps = kernels + [("per-point state-dict loop", loop)]
+    flops = {}
+    for label, step in steps:  # also the warm-up
         with FlopCounterMode(display=False) as counter:
             step()
-        start = time.perf_counter()
-        step()
-        seconds[label] = time.perf_counter() - start
+        flops[label] = counter.get_total_flops()
+    times = {label: [] for label, _ in steps}
+    for _ in range(repeats):  # interleaved, so that a load spike from elsewhere hits every method alike
+        for label, step in steps:
+            start = time.perf_counter()
+            step()
+            times[label].append(time.perf_counter() - start)
+    seconds = {label: float(np.median(t)) for label, t in times.items()}
+    rows = []
+    for label, _ in steps:
         name = f"loss-surface {label} ({resolution}x{resolution} points, {model_name}, {samples} digits)"
-        rows += [_row(f"{name} flops", counter.get_total_flops(), "flop"), _row(f"{name} seconds", seconds[label], "s")]
+        rows += [_row(f"{name} flops", flops[label], "flop"), _row(f"{name} seconds", seconds[label], "s")]
     loop_seconds = seconds["per-point state-dict loop"]
     rows.append(_row(f"loss-surface speed-up over the state-dict loop ({model_name})", loop_seconds / seconds[kernels[0][0]],
                      "ratio", 3.0, "higher"))
