@@ -16,7 +16,10 @@ matmul rate, issue 13). Here it does less and does it better:
   layer's output of all 500 digits, 25 MB a point, went to memory and back: that traffic, not the
   multiply-adds, was most of the time); later convolutions run per point in channels-last layout
   (oneDNN's fast convolution, 2-4x the default layout here), and the classifier once for all digits.
-  Grouped convolutions over stacked points and vmap were slower here.
+  Measured and not kept: one grouped convolution (groups = points) for 2-8 stacked points (as fast, not
+  faster), several points per first-layer matmul (a copy to split them), the first layer computed only
+  where a digit differs from a blank image (the scatter cost what it saved), a 1x1 oneDNN convolution
+  for the first layer (slower than the matmul); vmap was slower.
 
 Never writes into a shared model: the parameters are copied into a flat vector. No streamlit.
 """
@@ -34,7 +37,7 @@ from torch import nn
 
 POINTS_PER_CALL = 128  # MLP grid points stacked in one batched forward pass
 CNN_POINTS_PER_CALL = 16  # CNN points per call (a progress update each)
-CNN_POINTS_PER_MATMUL = 1  # CNN points whose first convolution is one matrix multiply
+CNN_POINTS_PER_MATMUL = 1  # CNN points whose first convolution is one matrix multiply (2 was no faster)
 CNN_SAMPLES_PER_CALL = 64  # digits per chunk through the convolutions (first-layer output 64 x 784 x 16 floats, 3.2 MB)
 
 
@@ -157,8 +160,8 @@ def _cnn_logits(net: SliceNet, weights: dict[str, torch.Tensor], windows: torch.
               for conv in convs[1:]] for k in range(points)]
     fc1 = weights["classifier.fc1.weight"]  # (K, hidden, C_last * H_last * W_last) in (C, H, W) order
     last_channels = weights[f"{convs[-1]}.weight"].shape[1] if len(convs) > 1 else channels
-    hidden = fc1.shape[1]
-    fc1 = fc1.view(points, hidden, last_channels, -1).transpose(2, 3).reshape(points, hidden, -1)  # (H, W, C) order
+    width = fc1.shape[1]
+    fc1 = fc1.view(points, width, last_channels, -1).transpose(2, 3).reshape(points, width, -1)  # (H, W, C) order
     features = torch.empty(points, n, fc1.shape[2])  # (K, n, H_last * W_last * C_last)
     for start in range(0, n, CNN_SAMPLES_PER_CALL):
         chunk = windows[start:start + CNN_SAMPLES_PER_CALL]  # (m, 4, S, 9)
