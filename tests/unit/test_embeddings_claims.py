@@ -115,7 +115,8 @@ def test_umap_keeps_the_classes_and_half_of_the_neighbours_on_the_default_view()
 
 
 def test_tsne_and_umap_at_the_pages_settings_keep_the_quality_of_the_libraries_defaults():
-    """The page runs openTSNE with a Barnes-Hut angle of 0.8 and 750 iterations, and UMAP with 200
+    """The page runs openTSNE with a Barnes-Hut angle of 1.0 and at most 750 iterations (each phase stops
+    once its KL divergence levels off: settings.py), and UMAP with 200
     epochs on an exact neighbour graph (settings.py): on the bundled digits their trustworthiness is
     that of scikit-learn's TSNE at its defaults (angle 0.5, 1,000 iterations) and of umap-learn at
     its own (500 epochs, its own neighbour search), within 0.005."""
@@ -253,3 +254,25 @@ def test_tsne_stops_early_once_the_kl_divergence_levels_off_and_keeps_its_qualit
     sentences = content.projection_sentences(compute.projection_result(
         precompute.default_data(), precompute.default_method(method="t-SNE")), "live", "t-SNE", 2, "digits")
     assert any(s.startswith("t-SNE ran ") for s in sentences)
+
+
+def test_quiz_two_close_points_exchanged_cost_kept_neighbours_but_barely_trust():
+    """Quiz question 2's feedback: trustworthiness weighs each intruder by how far down its original
+    rank it was, so close points exchanged among themselves lower the neighbours-kept share but barely
+    the trust score, while a few points thrown far cost trust even with more neighbours kept."""
+    assert "Close points exchanged among themselves" in content.QUIZ[1].explanation
+    rng = np.random.default_rng(0)
+    n = 600
+    line = np.sort(rng.uniform(0, 100, n))
+    x = np.c_[line, rng.normal(0, 0.01, (n, 4))]  # (600, 5): points along a line
+    picture = np.c_[line, np.zeros(n)]  # (600, 2): the line drawn exactly
+    local = np.arange(n)
+    for start in range(0, n, 8):  # each point drawn where one of its 7 closest neighbours was
+        local[start:start + 8] = rng.permutation(local[start:start + 8])
+    thrown = np.arange(n)
+    moved = rng.choice(n, 40, replace=False)
+    thrown[moved] = rng.permutation(moved)  # 40 points swapped with points anywhere on the line
+    kept_local, trust_local = trust.neighbours_kept(x, picture[local], 10), trust.trustworthiness(x, picture[local], 10)
+    kept_far, trust_far = trust.neighbours_kept(x, picture[thrown], 10), trust.trustworthiness(x, picture[thrown], 10)
+    assert kept_local < 0.7 and trust_local > 0.99  # measured: 0.64 kept, trustworthiness 0.995
+    assert kept_far > kept_local and trust_far < trust_local - 0.03  # measured: 0.87 kept, 0.934
