@@ -106,8 +106,11 @@ COURSE: tuple[Lesson, ...] = (
     Lesson("embeddings", "Embeddings", ":material/scatter_plot:", ("after", "inference"),
            "Hidden representations projected with PCA, t-SNE and UMAP, with how far to trust each picture.",
            ("transformer", "cnn", "mlp"), ("compare",), ready=True,
+           # MiniLM and EfficientNet-Lite0 are not warmed: the words, sentences and photos are shipped, and
+           # only typed items or uploads load them (lessons/embeddings/points.py), which spares a student of
+           # the digits their ~110 MB
            warm=("numpy", "pandas", "altair", "plotly", "torch", "models.zoo", "data", "model:digits_cnn",
-                 "model:minilm", "model:efficientnet_lite0", "sklearn.decomposition", "sklearn.manifold", "openTSNE",
+                 "sklearn.decomposition", "sklearn.manifold", "openTSNE",
                  "lessons.embeddings.projection:umap_library", "lessons.embeddings.compute:warm_up"),
            light_first_render=True),
 )

@@ -206,6 +206,16 @@ def parse_typed(text: str, existing: list[str] | tuple[str, ...] = ()) -> tuple[
     return items, notes
 
 
+def load_on_first_use(*steps: str) -> None:
+    """Import or load what only typed items and uploads need, through the warm-up's per-step locks (so
+    no two threads import the same package for the first time at once): the lesson's warm-up leaves
+    these out, and a student of the digits never pays for them."""
+    from lessons import warmup
+
+    for step in steps:
+        warmup.run_step(step)
+
+
 @functools.lru_cache(maxsize=4)
 def texts(kind: str, typed: tuple[str, ...] = ()) -> Points:
     """MiniLM sentence embeddings (unit length, 384 d) of the bundled items and the typed ones."""
@@ -213,6 +223,7 @@ def texts(kind: str, typed: tuple[str, ...] = ()) -> Points:
 
     items, themes = bundled_items(kind)
     all_items = items + list(typed)
+    load_on_first_use("tokenizers", "model:minilm")
     with zoo.borrow("minilm") as model:
         features = model.embed(all_items).numpy().astype(np.float32)  # (N, 384)
         unk = model.tokenizer.token_to_id("[UNK]")
@@ -251,6 +262,7 @@ def photo_features(images: list) -> np.ndarray:
     from models import zoo
     from models.efficientnet_lite import preprocess_image
 
+    load_on_first_use("model:efficientnet_lite0")
     batch = torch.cat([preprocess_image(image) for image in images])  # (N, 3, 224, 224)
     with zoo.borrow("efficientnet_lite0") as model, torch.no_grad():
         out = [model._avg_pooling(model.forward_features(batch[s:s + 16])).flatten(1)  # (B, 1280)
