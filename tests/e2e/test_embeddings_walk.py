@@ -86,3 +86,20 @@ def test_presenter_mode_reset_and_a_stale_share_link(open_page):
     page = open_page(stale)
     settled(page, "stale link", lambda: "the shipped projection" in body(page) and "UMAP (15 neighbours" in body(page))
     assert page.locator(PICTURES).count() >= 1
+
+
+def test_a_photo_upload_joins_the_photos_and_junk_is_named_in_its_section(open_page):
+    """An upload is embedded live (EfficientNet-Lite0, loaded on first use: the lesson's warm-up leaves it
+    out) as 12 more crops; a file that is not an image gets a warning naming it, and the picture stays."""
+    from pathlib import Path
+
+    page = open_page(link(source=SOURCES["photos"], method="PCA"))
+    settled(page, "photos", lambda: "84 points" in body(page))
+    upload = page.locator('input[type="file"]')
+    upload.set_input_files(files=[
+        {"name": "mine.jpg", "mimeType": "image/jpeg",
+         "buffer": (Path(__file__).resolve().parents[2] / "data" / "images" / "cat.jpg").read_bytes()},
+        {"name": "notes.png", "mimeType": "image/png", "buffer": b"not an image" * 50}])
+    settled(page, "upload", lambda: "96 points" in body(page) and "notes.png" in body(page)
+            and page.locator(PICTURES).count() >= 1)
+    assert "your live projection" in body(page)
