@@ -247,11 +247,17 @@ class LessonPage:
         st.markdown("**In this lesson you will**\n" + "\n".join(f"- {o}" for o in objectives))
 
     def chart(self, figure: Any, caption: str, key: str | None = None) -> None:
-        """Show an Altair or Plotly figure, a Vega-Lite spec (dict), or DOT text, with its caption."""
+        """Show an Altair or Plotly figure, a Vega-Lite spec (dict), a (spec, DataFrame) pair, or DOT
+        text, with its caption. A spec written directly skips Altair's validation; with a DataFrame
+        beside it the data travels as Arrow, so an unchanged spec lets the browser update the data of
+        the chart it already shows (the streaming charts of training and gradients)."""
         if isinstance(figure, str):
             st.graphviz_chart(figure, width="stretch")
-        elif isinstance(figure, dict):  # a Vega-Lite spec written directly (no Altair validation)
+        elif isinstance(figure, dict):
             st.vega_lite_chart(figure, key=key, width="stretch")
+        elif isinstance(figure, tuple):  # (spec, data)
+            spec, data = figure
+            st.vega_lite_chart(data, spec, key=key, width="stretch")
         elif type(figure).__module__.startswith("plotly"):
             st.plotly_chart(figure, key=key, width="stretch")
         else:

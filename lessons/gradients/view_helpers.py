@@ -81,13 +81,6 @@ def choose_displayed(spec: compute.RunSpec) -> tuple[compute.Run, str | None]:
                                 "with your settings.")
 
 
-def show_spec(figure: tuple[dict, object], caption: str, key: str | None = None) -> None:
-    """A (Vega-Lite spec, DataFrame) pair from charts.py with its caption."""
-    spec, data = figure
-    st.vega_lite_chart(data, spec, key=key, width="stretch")
-    st.caption(caption)
-
-
 def fixed_axes(page: ui.LessonPage) -> bool:
     return page.value("axes") == "fixed"
 

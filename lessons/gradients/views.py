@@ -29,7 +29,7 @@ def norms_view(page: ui.LessonPage, run: compute.Run) -> None:
                              format_func=readings.STATISTICS.get)
     frame = readings.series_frame(run, statistic)
     labels = readings.layer_labels(run)
-    vh.show_spec(charts.norms_spec(frame, labels, statistic, vh.fixed_axes(page), page.chart_height(340),
+    page.chart(charts.norms_spec(frame, labels, statistic, vh.fixed_axes(page), page.chart_height(340),
                                    _marker(run)),
                  f"Each layer's weight {readings.STATISTICS[statistic]} per step, log scale, input layers dark, output "
                  f"light. Fixed axis {readings.GRAD_DOMAIN[0]:g} to {readings.GRAD_DOMAIN[1]:g}; exact zeros sit on "
@@ -39,7 +39,7 @@ def norms_view(page: ui.LessonPage, run: compute.Run) -> None:
 def flow_view(page: ui.LessonPage, run: compute.Run) -> None:
     index = _at_step(page, run)
     frame = readings.flow_frame(run, index)
-    vh.show_spec(charts.flow_spec(frame, vh.fixed_axes(page), page.chart_height(320)),
+    page.chart(charts.flow_spec(frame, vh.fixed_axes(page), page.chart_height(320)),
                  f"Gradient flow at step {readings.snapshot(run)[0][index]}: mean |g| (dark) and max |g| (light) of "
                  "each layer's weights, input on the left, as the PyTorch forum's plot draws them, on a log axis."
                  + vh.axes_note(page), key=f"{vh.SLUG}._flow_chart")
@@ -49,7 +49,7 @@ def heatmap_view(page: ui.LessonPage, run: compute.Run) -> None:
     order = page.control(st.radio, "heatmap_order", "Rows", HEATMAP_ORDERS, horizontal=True,
                          help="Largest value puts the layers whose gradient peaked highest on top.")
     frame, rows = readings.heatmap_frame(run, order)
-    vh.show_spec(charts.heatmap_spec(frame, rows, vh.fixed_axes(page), page.chart_height(320)),
+    page.chart(charts.heatmap_spec(frame, rows, vh.fixed_axes(page), page.chart_height(320)),
                  "log10 of each layer's gradient norm (colour) per step (columns); rows "
                  + ("from the output (top) to the input (bottom)." if order == "layer order"
                     else "sorted by the largest value each layer reached.") + vh.axes_note(page),
@@ -60,7 +60,7 @@ def distributions_view(page: ui.LessonPage, run: compute.Run) -> None:
     which = page.control(st.radio, "dist_layers", "Layers", DISTRIBUTION_LAYERS, horizontal=True)
     layers = readings.distribution_layers(run, which)
     frame = readings.distribution_frame(run, layers)
-    vh.show_spec(charts.distribution_spec(frame, layers, vh.fixed_axes(page), page.chart_height(180)),
+    page.chart(charts.distribution_spec(frame, layers, vh.fixed_axes(page), page.chart_height(180)),
                  "Percentiles of |g| over each layer's weights per step, as TensorBoard's distributions: light band "
                  "5th to 95th, darker 25th to 75th, line the median. "
                  + ("One shared fixed axis for every panel." if vh.fixed_axes(page)
@@ -71,14 +71,14 @@ def distributions_view(page: ui.LessonPage, run: compute.Run) -> None:
 def updates_view(page: ui.LessonPage, run: compute.Run) -> None:
     frame = readings.series_frame(run, "update_ratio", floor=readings.UPDATE_DOMAIN[0])
     lo, hi = diagnosis.HEALTHY_UPDATE
-    vh.show_spec(charts.update_ratio_spec(frame, readings.layer_labels(run), vh.fixed_axes(page),
+    page.chart(charts.update_ratio_spec(frame, readings.layer_labels(run), vh.fixed_axes(page),
                                           diagnosis.HEALTHY_UPDATE, page.chart_height(280)),
                  f"Update-to-weight ratio |Δw| / |w| of each layer per step; green band {lo:g} to {hi:g}, dashed line "
                  "1e-3, the rule of thumb of the CS231n notes. Far below, a layer barely changes; far above, it is "
                  "thrown around."
                  + vh.axes_note(page), key=f"{vh.SLUG}._updates_chart")
     index = _at_step(page, run)
-    vh.show_spec(charts.activation_spec(readings.activation_frame(run, index), vh.fixed_axes(page),
+    page.chart(charts.activation_spec(readings.activation_frame(run, index), vh.fixed_axes(page),
                                         page.chart_height(220)),
                  "Activations of each block at that step: their standard deviation (left, log) and the share of units "
                  "saturated (sigmoid outside 0.05-0.95, |tanh| > 0.95) or dead (ReLU input negative on the "
@@ -92,7 +92,7 @@ def diagnosis_view(page: ui.LessonPage, run: compute.Run) -> None:
         verdict["verdict"], st.info)
     box(verdict["sentence"])
     st.caption(diagnosis.thresholds_sentence())
-    vh.show_spec(charts.depth_profile_spec(readings.flow_frame(run, index), {"norm": diagnosis.EXPLODING_NORM},
+    page.chart(charts.depth_profile_spec(readings.flow_frame(run, index), {"norm": diagnosis.EXPLODING_NORM},
                                            vh.fixed_axes(page), page.chart_height(280)),
                  "Per layer at that step: the weight gradient's norm and the norm of the gradient backpropagated to the "
                  "layer's output; red dashed: the exploding threshold." + vh.axes_note(page),
@@ -128,7 +128,7 @@ def compare_view(page: ui.LessonPage, run: compute.Run) -> None:
     import pandas as pd
 
     frame = pd.concat(frames, ignore_index=True)
-    vh.show_spec(charts.compare_spec(frame, [r.name for r in pair], {}, vh.fixed_axes(page), page.chart_height(280)),
+    page.chart(charts.compare_spec(frame, [r.name for r in pair], {}, vh.fixed_axes(page), page.chart_height(280)),
                  f"Gradient norm per layer (input dark, output light) of {source}, same seed and batches, one shared y and "
                  "x axis so the two panels compare directly." + vh.axes_note(page), key=f"{vh.SLUG}._compare_chart")
     for r in pair:

@@ -61,15 +61,6 @@ def cached_validation_pixels(dataset: str):
     return compute.validation_pixels(dataset)
 
 
-def show_spec(figure: tuple[dict, object], caption: str, key: str | None = None) -> None:
-    """A (Vega-Lite spec, DataFrame) pair from charts.py with its caption (what page.chart does for
-    Altair figures). The data travels as Arrow beside the spec, so an unchanged spec lets the browser
-    update the data of the chart it already shows."""
-    spec, data = figure
-    st.vega_lite_chart(data, spec, key=key, width="stretch")
-    st.caption(caption)
-
-
 # ----- session runs ----------------------------------------------------------------------------------
 
 def session_runs() -> list[compute.Run]:
@@ -102,10 +93,10 @@ def draw_curves(page: ui.LessonPage, slot, run: compute.Run, view: dict, caption
     with slot.container():
         loss_col, acc_col = st.columns(2)
         with loss_col:
-            show_spec(charts.curves_spec(frame, marks, "loss", view["x_axis"], view["log_scale"], height),
+            page.chart(charts.curves_spec(frame, marks, "loss", view["x_axis"], view["log_scale"], height),
                       caption)
         with acc_col:
-            show_spec(charts.curves_spec(frame, marks, "accuracy", view["x_axis"], False, height),
+            page.chart(charts.curves_spec(frame, marks, "accuracy", view["x_axis"], False, height),
                       "Accuracy: the share of digits classified correctly (1.0 = all).")
 
 
@@ -215,12 +206,12 @@ def runs_section(page: ui.LessonPage, runs: list, presets: dict) -> None:
     metric = page.control(st.selectbox, "compare_metric", "Compare", tuple(METRICS), format_func=METRICS.get)
     if shown:
         frame = run_store.runs_frame(shown)
-        show_spec(charts.runs_spec(frame, metric, page.chart_height(280)),
+        page.chart(charts.runs_spec(frame, metric, page.chart_height(280)),
                    f"{METRICS[metric].capitalize()} per epoch for this session's runs (at most "
                    f"{run_store.MAX_RUNS}; the oldest is dropped).", key=f"{SLUG}._runs_chart")
     else:
         frame = run_store.runs_frame(list(presets.values()))
-        show_spec(charts.runs_spec(frame, metric, page.chart_height(280)),
+        page.chart(charts.runs_spec(frame, metric, page.chart_height(280)),
                    f"{METRICS[metric].capitalize()} of the precomputed presets. Your runs will appear here "
                    "once you train.", key=f"{SLUG}._runs_chart")
     if not runs:
