@@ -36,7 +36,9 @@ def md(text: str) -> str:
 
 
 def where(source: str, what: str) -> str:
-    return f"the shipped {what} (precomputed for the defaults)" if source == "shipped" else f"your live {what}"
+    if source == "shipped":
+        return f"the shipped {what} (precomputed for these settings and shipped with the app)"
+    return f"your live {what}"
 
 
 def _n(value) -> int:

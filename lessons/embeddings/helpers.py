@@ -1,8 +1,8 @@
 """What the views share: the data controls (source, layer, network, points, typed items, uploads),
 the method controls, the shipped-or-live lookup with streamed progress, the bounded caches, the CSV.
 
-A result is shipped (precomputed for the defaults, drawn without torch, scikit-learn or umap) or
-computed live after page.go_live(). Live results are small (coordinates and trust numbers) and kept
+A result is shipped (precomputed for the defaults and the untrained network, drawn without torch,
+scikit-learn or umap) or computed live after page.go_live(). Live results are small (coordinates and trust numbers) and kept
 in one process-wide cache of at most LIVE_ENTRIES results (st.cache_data cannot stream progress out
 of a cached function); the big feature arrays stay in points.py's small lru caches, never per student.
 """
