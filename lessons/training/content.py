@@ -103,7 +103,8 @@ def what_you_see(run: compute.Run, patience: int) -> list[str]:
     if s.get("epochs_done", 0) == 0:
         return [f"The run stopped after {s['steps_done']} steps, before its first epoch ended."]
     timing = "precomputed" if run.source == "precomputed" else f"{s['seconds']:.1f} s"
-    out.append(f"After {s['epochs_done']} epochs ({s['steps_done']} steps, {timing}) the training "
+    epochs_text = "1 epoch" if s["epochs_done"] == 1 else f"{s['epochs_done']} epochs"
+    out.append(f"After {epochs_text} ({s['steps_done']} steps, {timing}) the training "
                f"loss is {s['train_loss']:.3f} and the validation loss {s['val_loss']:.3f} "
                f"(validation accuracy {s['val_acc']:.1%}, best {s['best_val_acc']:.1%}); "
                f"it started at {s['initial_val_loss']:.2f}, chance level for 10 classes being ln 10 = 2.30.")

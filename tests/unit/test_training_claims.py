@@ -285,3 +285,19 @@ def test_verdicts_name_the_run_they_judged(experiment, presets):
     _, message = experiment.check({"latest": own, "presets": presets})
     assert message.startswith(f"Your run #7 was interrupted, so this judges the precomputed curves of the {title} "
                               "preset")
+
+
+def test_a_run_stopped_in_its_first_epoch_and_one_stopped_after_it(presets):
+    """What the live-training e2e test waits for after Stop: the sentence follows the epochs that
+    ended (their validation done), not the step count: a run stopped at the first epoch's last step,
+    before its validation, has ended no epoch yet."""
+    healthy = presets["healthy"]
+    per_epoch = healthy.epochs[0]["step"]
+    first_epoch = dataclasses.replace(healthy, steps=healthy.steps[:per_epoch], epochs=[], status="stopped")
+    assert content.what_you_see(first_epoch, 3) == [
+        f"The run stopped after {per_epoch} steps, before its first epoch ended."]
+    one_epoch = dataclasses.replace(healthy, steps=healthy.steps[:per_epoch + 1], epochs=healthy.epochs[:1],
+                                    status="stopped")
+    sentences = content.what_you_see(one_epoch, 3)
+    assert sentences[0].startswith(f"After 1 epoch ({per_epoch + 1} steps, precomputed)")
+    assert sentences[-1] == "This run was interrupted before it finished."
