@@ -314,6 +314,10 @@ def train_run(run: Run, data: DigitsData) -> Iterator[object]:
     epochs (so the curves have more than a handful of validation points) and at every epoch end,
     where it also records the wrong answers' part of the loss and their confidence
     (`validation_stats`).
+
+    Setting `run.status` to anything but "running" stops it before its next measurement. The page
+    needs this: with Streamlit's fast reruns, a click starts the next script run in a new thread
+    while the old one trains on until its next `st` call, and the new run reads `run` meanwhile.
     """
     import torch
 
@@ -332,6 +336,8 @@ def train_run(run: Run, data: DigitsData) -> Iterator[object]:
     # No validation data for the engine: the epoch-end validation is measured here (the same
     # evaluate, at the same point), because the page also needs its logits (validation_stats).
     for event in train_iter(model, data.x_train, data.y_train, None, None, config):
+        if run.status != "running":  # stopped by the page's next script run: measure nothing more
+            return
         run.seconds = time.perf_counter() - start
         if isinstance(event, StepEvent):
             if run.first_step_seconds is None:
@@ -340,11 +346,15 @@ def train_run(run: Run, data: DigitsData) -> Iterator[object]:
             in_epoch = event.step - event.epoch * steps_per_epoch
             if every and in_epoch % every == 0 and in_epoch < steps_per_epoch:
                 val_loss, val_acc, _ = evaluate(model, data.x_val, data.y_val)
+                if run.status != "running":
+                    return
                 run.evals.append(dict(step=event.step, epoch=event.step / steps_per_epoch,
                                       val_loss=val_loss, val_acc=val_acc))
         elif isinstance(event, EpochEvent):
             _, _, logits = evaluate(model, data.x_val, data.y_val)  # (M, 10), eval mode: dropout off
             val = validation_stats(logits, data.y_val)
+            if run.status != "running":
+                return
             run.seconds = time.perf_counter() - start
             run.epochs.append(dict(epoch=event.epoch + 1, step=event.step, train_loss=event.train_loss,
                                    train_acc=event.train_acc, **val, seconds=run.seconds))
@@ -353,12 +363,16 @@ def train_run(run: Run, data: DigitsData) -> Iterator[object]:
         elif isinstance(event, DivergedEvent):
             run.diverged = dict(step=event.step, epoch=event.epoch + 1, loss=event.loss)
         yield event
+    if run.status != "running":
+        return
     run.seconds = time.perf_counter() - start
     if run.diverged is not None:
         run.status = "diverged"
         return
     _, _, logits = evaluate(model, data.x_val, data.y_val)  # (M, 10)
     probs = torch.softmax(logits, dim=1).numpy()  # (M, 10)
+    if run.status != "running":
+        return
     if np.isfinite(probs).all():
         run.val_probs = probs.astype(np.float32)
         run.val_labels = data.y_val.numpy()

@@ -8,6 +8,8 @@ a run far longer than the test needs and stops it once it has seen the page upda
 import re
 from urllib.parse import urlencode
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
 from lessons.training import content, curves, run_store
 from lessons.training.precompute import PRESET_FILE
 from tests.e2e.conftest import exceptions, share_popover_link, wait_for_run, wait_until
@@ -41,8 +43,16 @@ def train(page) -> None:
 
 
 def wait_for_text(page, text: str, timeout_ms: int = 120_000) -> None:
-    """Wait until the page is usable and shows `text` (what a click must produce)."""
-    page.wait_for_function(SETTLED_WITH, arg=text, timeout=timeout_ms, polling=100)
+    """Wait until the page is usable and shows `text` (what a click must produce); on a timeout, say
+    what the page showed instead."""
+    try:
+        page.wait_for_function(SETTLED_WITH, arg=text, timeout=timeout_ms, polling=100)
+    except PlaywrightTimeoutError:
+        state = page.evaluate("() => document.querySelector('[data-testid=\"stApp\"]')"
+                              "?.getAttribute('data-test-script-state')")
+        skeletons = page.locator('[data-testid="stSkeleton"]').count()
+        raise AssertionError(f"waited {timeout_ms / 1000:.0f} s for {text!r}; script state {state}, "
+                             f"{skeletons} skeletons, the page said:\n{page.locator('body').inner_text()}") from None
 
 
 def wait_for_runs(page, count: int, timeout_ms: int = 120_000) -> None:

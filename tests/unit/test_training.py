@@ -158,6 +158,21 @@ def test_runs_are_deterministic_and_leave_global_rng_alone(tiny_data, tiny_run):
     assert [s["loss"] for s in again.steps] == [s["loss"] for s in tiny_run[0].steps]
 
 
+def test_a_run_marked_stopped_measures_nothing_more(tiny_data):
+    """Stop's rerun marks the run "stopped" in a new script thread while the old one trains on until
+    its next st call (fast reruns): the old thread must not append steps the new page already drew."""
+    run = compute.new_run(TINY)
+    events = compute.train_run(run, tiny_data)
+    for _ in range(5):  # 4 steps of the first epoch (4 batches of 32 per epoch), then its epoch end
+        next(events)
+    measured = (len(run.steps), len(run.evals), len(run.epochs))
+    assert measured == (4, 2, 1)
+    run.status = "stopped"
+    assert list(events) == []  # no further event, and nothing appended
+    assert (len(run.steps), len(run.evals), len(run.epochs)) == measured
+    assert run.status == "stopped" and run.val_probs is None
+
+
 def test_long_epochs_get_validation_checks_inside():
     assert compute.validation_steps(125) == 32 and compute.validation_steps(4) == 0
 
