@@ -51,6 +51,9 @@ class Comparison:
 
 
 def session_list(key: str) -> list:
+    """This session's runs (or comparisons). A click starts the next script run in a new thread while
+    the old one optimises on until its next st call (Streamlit's fast reruns): marking its item
+    "stopped" here is what ends the old loop, before it changes what this run draws."""
     items = st.session_state.setdefault(key, [])
     for item in items:  # a run interrupted by a click (Stop, or any control) keeps what it made
         if item.status == "running":
@@ -77,6 +80,8 @@ def optimize_live(settings: Settings, slots: dict) -> Run:
     last_draw -= REDRAW_SECONDS
     with zoo.borrow(PHOTO_MODEL) as model:
         for event in optimize.optimize(model, settings):
+            if run.status != "running":  # stopped by the next script run (session_list): see its docstring
+                return run
             run.objectives.append(event.objective)
             now = time.perf_counter()
             finished = event.step == settings.steps or event.diverged
@@ -110,6 +115,8 @@ def compare_live(base: Settings, slots: list, progress) -> Comparison:
         for i, name in enumerate(VARIANTS):
             settings = variant(base, name)
             for event in optimize.optimize(model, settings):
+                if comparison.status != "running":  # stopped by the next script run
+                    return comparison
                 now = time.perf_counter()
                 if now - last_draw >= REDRAW_SECONDS or event.step == settings.steps or event.diverged:
                     image = optimize.current_image(event.image)

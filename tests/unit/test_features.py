@@ -199,3 +199,28 @@ def test_dataset_examples_rank_positions_and_clip_boxes():
     assert examples[2].box[2:] == (16, 16)  # clipped at the bottom right
     one_each = compute.dataset_examples(acts, geometry, input_size=16, count=3, one_per_image=True)
     assert [e.image_index for e in one_each] == [1, 0]
+
+
+def test_an_optimization_marked_stopped_by_the_next_script_run_ends_at_once(monkeypatch):
+    """Stop's script run runs in a new thread while the old loop goes on until its next st call
+    (Streamlit's fast reruns); once the new run marks the item "stopped", the old loop must end
+    without touching it."""
+    from lessons.features import views_optimize
+
+    runs: list = []
+    monkeypatch.setattr(views_optimize, "session_list", lambda key: runs)
+
+    class Slot:  # the first redraw is where the next script run marks the run stopped
+        def progress(self, *args, **kwargs):
+            runs[-1].status = "stopped"
+
+        def image(self, *args, **kwargs):
+            pass
+
+        def empty(self):
+            pass
+
+    settings = Settings(layer="_blocks.4", channel=3, steps=20, size=32)
+    run = views_optimize.optimize_live(settings, {"progress": Slot(), "image": Slot()})
+    assert run.status == "stopped"
+    assert len(run.objectives) == 1  # the step drawn before the stop, and nothing after it
