@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from lessons import warmup
 
@@ -161,9 +162,24 @@ class LessonPage:
         return st.session_state.get(self.key(name), self.defaults.get(name))
 
     def set_values(self, values: Mapping[str, Any]) -> None:
-        """Set controls (call from a widget callback, before the widgets are drawn)."""
+        """Set controls (call from a widget callback, before the widgets are drawn).
+
+        A share link's value for a control this view does not draw stays in the address bar (no
+        widget is bound to it), and Streamlit seeds a bound widget's first draw from the URL over the
+        session state: the next view would show the link's value, not this one. Such parameters are
+        dropped, and the run starts again from the cleaned address (a callback's st.rerun). A drawn
+        widget cannot lose its parameter here; it writes its new value to the URL itself."""
         for name, value in values.items():
             st.session_state[self.key(name)] = value
+        dropped = False
+        for key in [self.key(name) for name in values if self.key(name) in st.query_params]:
+            try:
+                del st.query_params[key]
+                dropped = True
+            except StreamlitAPIException:  # bound to a widget drawn in the last run
+                pass
+        if dropped:
+            st.rerun()
 
     def reset(self) -> None:
         self.set_values(self.defaults)

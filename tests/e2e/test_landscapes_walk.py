@@ -210,8 +210,6 @@ def test_reset_puts_every_view_back_to_its_defaults(open_page):
             and "On the plateau" not in body(page) and "along the shallow direction" in body(page))
 
 
-@pytest.mark.xfail(strict=True, reason="Reset keeps a link's values for controls the current view does not draw "
-                   "(LessonPage.reset sets session state only; the unbound URL parameters stay and win on the next view)")
 def test_reset_also_drops_a_links_values_for_controls_another_view_draws(open_page):
     page = open_page("landscapes?landscapes.view=Toy+surfaces&landscapes.log_scale=true&landscapes.samples=250")
     settled(page, "toy", lambda: page.locator(PLOTLY).count() == 1)
