@@ -38,10 +38,16 @@ def contour(frame: pd.DataFrame, log_scale: bool, height: int, title: str = "", 
     """Filled contour bands (the loss binned into levels) on the (alpha, beta) plane; + marks the centre;
     `square`: a dashed square of that half-width around the centre."""
     field, label = _loss_field(log_scale)
-    scale = alt.Scale(scheme="viridis", **({"domain": list(domain)} if domain is not None else {}))
+    if domain is None:  # bands binned by Vega-Lite over this chart's own range
+        color = alt.Color(f"{field}:Q", title=label, bin=alt.Bin(maxbins=CONTOUR_LEVELS), scale=alt.Scale(scheme="viridis"))
+    else:  # the same bands on charts shown side by side: equal steps of the shared domain. (A binned field
+        # takes a bin-ordinal scale, whose domain is the list of bins: [low, high] there drew every cell one colour.)
+        color = alt.Color(f"{field}:Q", title=label, scale=alt.Scale(
+            type="quantize", domain=[float(v) for v in domain], nice=False,
+            scheme=alt.SchemeParams(name="viridis", count=CONTOUR_LEVELS)))
     heat = alt.Chart(_cells(frame)).mark_rect().encode(
         x=alt.X("a0:Q", title=x_title), x2="a1:Q", y=alt.Y("b0:Q", title=y_title), y2="b1:Q",
-        color=alt.Color(f"{field}:Q", title=label, bin=alt.Bin(maxbins=CONTOUR_LEVELS), scale=scale),
+        color=color,
         tooltip=[alt.Tooltip("alpha:Q", format=".3f"), alt.Tooltip("beta:Q", format=".3f"),
                  alt.Tooltip("loss:Q", format=".4f")])
     centre = alt.Chart(pd.DataFrame({"alpha": [0.0], "beta": [0.0]})).mark_point(

@@ -170,3 +170,24 @@ def test_do_it_yourself_script_runs(tmp_path, monkeypatch, capsys):
     runpy.run_path(str(compute.HERE / "diy.py"), run_name="__main__")
     assert "loss at the trained weights" in capsys.readouterr().out
     assert (tmp_path / "loss_landscape.png").stat().st_size > 10_000
+
+
+def test_side_by_side_contours_share_bands_of_one_colour_scale():
+    """The skip-connection comparison draws two surfaces on one colour scale. A binned colour field takes
+    a bin-ordinal scale whose domain is the list of bins, so a [low, high] domain there painted every
+    cell one colour (seen in Chromium). With a shared domain the bands are a quantize scale's equal steps."""
+    import altair as alt
+
+    from lessons.landscapes import charts
+
+    axis = np.linspace(-1, 1, 9)
+    loss = np.exp(3 * (axis[:, None] ** 2 + axis[None] ** 2))  # (9, 9), from 1 to e^6
+    frame = charts.grid_frame(axis, loss)
+    domain = (0.0, float(np.log10(loss.max())))
+    color = charts.contour(frame, True, 200, domain=domain).to_dict()["layer"][0]["encoding"]["color"]
+    assert "bin" not in color
+    assert color["scale"]["type"] == "quantize" and color["scale"]["domain"] == list(domain)
+    assert color["scale"]["scheme"]["count"] == charts.CONTOUR_LEVELS
+    alone = charts.contour(frame, True, 200).to_dict()["layer"][0]["encoding"]["color"]
+    assert alone["bin"] == {"maxbins": charts.CONTOUR_LEVELS} and "domain" not in alone["scale"]
+    assert isinstance(charts.contour(frame, False, 200, domain=domain), alt.LayerChart)
