@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 from lessons.landscapes import toy
 
 CONTOUR_LEVELS = 14
+SMALL_CONTOUR_LEVELS = 6  # charts under 260 px: the legend lists one entry per band and must fit beside them
 
 
 def _loss_field(log_scale: bool) -> tuple[str, str]:
@@ -32,19 +33,25 @@ def _cells(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(a0=frame.alpha - half, a1=frame.alpha + half, b0=frame.beta - half, b1=frame.beta + half)
 
 
+def contour_levels(height: int) -> int:
+    """Colour bands of a contour chart: fewer on a small chart, whose legend lists one entry per band."""
+    return CONTOUR_LEVELS if height >= 260 else SMALL_CONTOUR_LEVELS
+
+
 def contour(frame: pd.DataFrame, log_scale: bool, height: int, title: str = "", domain=None,
             x_title: str = "\u03b1 (direction 1)", y_title: str = "\u03b2 (direction 2)",
             square: float | None = None) -> alt.Chart:
     """Filled contour bands (the loss binned into levels) on the (alpha, beta) plane; + marks the centre;
     `square`: a dashed square of that half-width around the centre."""
     field, label = _loss_field(log_scale)
+    levels = contour_levels(height)
     if domain is None:  # bands binned by Vega-Lite over this chart's own range
-        color = alt.Color(f"{field}:Q", title=label, bin=alt.Bin(maxbins=CONTOUR_LEVELS), scale=alt.Scale(scheme="viridis"))
+        color = alt.Color(f"{field}:Q", title=label, bin=alt.Bin(maxbins=levels), scale=alt.Scale(scheme="viridis"))
     else:  # the same bands on charts shown side by side: equal steps of the shared domain. (A binned field
         # takes a bin-ordinal scale, whose domain is the list of bins: [low, high] there drew every cell one colour.)
         color = alt.Color(f"{field}:Q", title=label, scale=alt.Scale(
             type="quantize", domain=[float(v) for v in domain], nice=False,
-            scheme=alt.SchemeParams(name="viridis", count=CONTOUR_LEVELS)))
+            scheme=alt.SchemeParams(name="viridis", count=levels)))
     heat = alt.Chart(_cells(frame)).mark_rect().encode(
         x=alt.X("a0:Q", title=x_title), x2="a1:Q", y=alt.Y("b0:Q", title=y_title), y2="b1:Q",
         color=color,

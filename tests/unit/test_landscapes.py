@@ -184,10 +184,12 @@ def test_side_by_side_contours_share_bands_of_one_colour_scale():
     loss = np.exp(3 * (axis[:, None] ** 2 + axis[None] ** 2))  # (9, 9), from 1 to e^6
     frame = charts.grid_frame(axis, loss)
     domain = (0.0, float(np.log10(loss.max())))
-    color = charts.contour(frame, True, 200, domain=domain).to_dict()["layer"][0]["encoding"]["color"]
+    color = charts.contour(frame, True, 300, domain=domain).to_dict()["layer"][0]["encoding"]["color"]
     assert "bin" not in color
     assert color["scale"]["type"] == "quantize" and color["scale"]["domain"] == list(domain)
     assert color["scale"]["scheme"]["count"] == charts.CONTOUR_LEVELS
-    alone = charts.contour(frame, True, 200).to_dict()["layer"][0]["encoding"]["color"]
+    alone = charts.contour(frame, True, 300).to_dict()["layer"][0]["encoding"]["color"]
     assert alone["bin"] == {"maxbins": charts.CONTOUR_LEVELS} and "domain" not in alone["scale"]
+    small = charts.contour(frame, True, 200, domain=domain).to_dict()["layer"][0]["encoding"]["color"]
+    assert small["scale"]["scheme"]["count"] == charts.SMALL_CONTOUR_LEVELS  # a legend that fits beside it
     assert isinstance(charts.contour(frame, False, 200, domain=domain), alt.LayerChart)
