@@ -158,7 +158,7 @@ def surface_view(page: ui.LessonPage, result: dict) -> list[str]:
         for col, s in zip(cols, S.SMALL_SEEDS):
             with col:
                 page.chart(charts.contour(charts.grid_frame(many["axis"], many[f"loss_{s}"]), log_scale,
-                                          page.chart_height(200), title=f"seed {s}", domain=domain),
+                                          page.chart_height(255), title=f"seed {s}", domain=domain),
                            f"Directions of seed {s}, 17 x 17.", key=f"{S.SLUG}._multiple_{s}")
         sentences += content.multiples_sentences(many, many_source, span)
     return sentences
