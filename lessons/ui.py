@@ -130,6 +130,8 @@ class LessonPage:
     title: str
     defaults: Mapping[str, Any]  # control name -> default value; these are the shareable controls
     shared: set[str] = field(default_factory=set)
+    _drawn: set[str] = field(default_factory=set, init=False, repr=False)  # URL-bound controls drawn so far
+    _in_view: bool = field(default=False, init=False, repr=False)  # inside view_fragment's draw
 
     # ----- state -------------------------------------------------------------------------------
     @property
@@ -199,6 +201,9 @@ class LessonPage:
             return widget(*args, key=self.key(name), **kwargs)
         kwargs.setdefault("bind", "query-params")
         kwargs.update(_widget_default(widget, self.defaults[name], args, kwargs))
+        self._drawn.add(name)
+        if self._in_view:
+            st.session_state.setdefault(self._view_controls_key, set()).add(name)
         asked = st.query_params.get_all(self.key(name))
         value = widget(*args, key=self.key(name), **kwargs)
         # Streamlit drops a link's value that the widget does not offer (and one equal to the default)
@@ -208,8 +213,16 @@ class LessonPage:
                        "showing the default instead.", icon=":material/link_off:")
         return value
 
+    @property
+    def _view_controls_key(self) -> str:
+        return f"{self.slug}._view_controls"
+
     def share_url(self) -> str:
-        query = {k: st.query_params.get_all(k) for k in st.query_params}
+        """The address with every URL-bound control, as it will be when this run ends: a control that
+        some view drew and this run has not (the view before a view change) loses its parameter when
+        the run ends, so it is left out here too; controls drawn after the link, outside any view, stay."""
+        dropped = {self.key(n) for n in st.session_state.get(self._view_controls_key, set()) - self._drawn}
+        query = {k: st.query_params.get_all(k) for k in st.query_params if k not in dropped}
         base = (st.context.url or "").split("?")[0].rstrip("/")  # None outside a browser session
         if not base.endswith("/" + self.slug):
             base = f"{base}/{self.slug}"
@@ -389,9 +402,13 @@ def _view_fragment(page: LessonPage, view: str, draw: Callable[..., Sequence[str
     sentences: Sequence[str] | None = None
     failed = True
     label = view if view.lower().endswith("view") else f"{view} view"
-    with shown_failure(f"draw the {label}"):
-        sentences = draw(page, *args, result)
-        failed = False
+    page._in_view = True  # the view's own controls: share_url leaves them out once another view shows
+    try:
+        with shown_failure(f"draw the {label}"):
+            sentences = draw(page, *args, result)
+            failed = False
+    finally:
+        page._in_view = False
     if failed:
         result["failed"] = True
         sentences = [VIEW_FAILED]

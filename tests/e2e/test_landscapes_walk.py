@@ -189,6 +189,19 @@ def test_the_share_popover_link_is_the_address_after_a_view_control_changes(open
     assert parse_qs(urlsplit(link).query) == {"landscapes.view": ["Slices"], "landscapes.slice_seed": ["3"]}
 
 
+def test_the_share_popover_link_is_the_address_after_a_view_change(open_page):
+    """The popover is drawn before the run ends, when Streamlit drops the last view's controls from the
+    URL: it showed the Slices view's seed after a switch to Trajectory, the address bar did not."""
+    page = open_page("landscapes?landscapes.view=Slices")
+    settled(page, "slices", lambda: page.locator(VEGA).count() >= 4)
+    choose(page, "Direction seed", "3")
+    settled(page, "seed 3", lambda: params(page).get("landscapes.slice_seed") == ["3"] and "your live slices" in body(page))
+    open_view(page, "landscapes", "Trajectory", PICTURES)
+    settled(page, "trajectory", lambda: "landscapes.slice_seed" not in page.url and "shipped trajectory" in body(page))
+    link = share_popover_link(page)
+    assert parse_qs(urlsplit(link).query) == params(page) == {"landscapes.view": ["Trajectory"]}, link
+
+
 def test_reset_puts_every_view_back_to_its_defaults(open_page):
     page = open_page("landscapes")
     page.get_by_text("Log scale", exact=True).click()
