@@ -12,7 +12,7 @@ import streamlit as st
 
 from lessons import ui
 from lessons.landscapes import content
-from lessons.landscapes.settings import DEFAULTS, SLUG, VIEWS
+from lessons.landscapes.settings import DEFAULTS, SAMPLES, SLUG, VIEWS
 
 WHY = """A network's loss is a function of all its weights at once: 25,818 numbers for the small MLP here.
 A **loss-landscape plot** shows a one- or two-dimensional slice through that function. Used **during and
@@ -31,7 +31,11 @@ OBJECTIVES = [
 def render() -> None:
     page = ui.LessonPage(SLUG, "Loss landscapes", DEFAULTS)
     page.header(WHY, OBJECTIVES, phases=["During training", "After training"])
-    view = page.control(st.segmented_control, "view", "View", VIEWS, required=True)
+    view_col, samples_col = st.columns([3, 1], vertical_alignment="bottom")
+    with view_col:
+        view = page.control(st.segmented_control, "view", "View", VIEWS, required=True)
+    with samples_col:  # here, not in each view: see samples_control
+        samples_control(page, view)
     result: dict = {"view": view}
     page.view_fragment(view, draw_view, result)
     page.try_this(content.EXPERIMENTS, result)
@@ -41,6 +45,16 @@ def render() -> None:
                         "scikit-learn's digits, draw two random directions, rescale each filter, evaluate a 21 x 21 grid "
                         "and save the contour plot.")
     page.reading(content.READING)
+
+
+def samples_control(page: ui.LessonPage, view: str) -> None:
+    """"Evaluation digits", one control for every view, drawn outside the views. Drawn inside each view, the
+    slider of the view left behind was removed only when the run ended, after the new view's slider had
+    mounted: the browser then dropped the new slider's URL binding (both have the same element id, the
+    key), and the control stopped writing to the address bar (seen in Chromium, Streamlit 1.67)."""
+    page.control(st.select_slider, "samples", "Evaluation digits", SAMPLES, disabled=view == "Toy surfaces",
+                 help="The loss at every point is the mean cross-entropy on this many of the 4,000 training digits "
+                      "(the same digits at every point). The toy surfaces use none.")
 
 
 def draw_view(page: ui.LessonPage, result: dict) -> list[str]:

@@ -17,20 +17,18 @@ REDRAW_SECONDS = 0.25
 
 
 def _samples(page: ui.LessonPage) -> int:
-    return page.control(st.select_slider, "samples", "Evaluation digits", S.SAMPLES,
-                        help="The loss at every point is the mean cross-entropy on this many of the 4,000 training "
-                             "digits (the same digits at every point).")
+    """The "Evaluation digits" control, drawn by the page beside the view picker (page.samples_control)."""
+    return int(page.value("samples"))
 
 
 # --------------------------------------------------------------------------- 1. interpolation
 
 
 def interpolation_view(page: ui.LessonPage, result: dict) -> list[str]:
-    left, right = st.columns(2)
+    left, _ = st.columns(2)
     with left:
         reach = page.control(st.select_slider, "reach", "Beyond the ends (\u03b1 from \u2212r to 1 + r)", S.REACHES)
-    with right:
-        samples = _samples(page)
+    samples = _samples(page)
     from lessons.landscapes import results_keys as keys
     data, source = helpers.shipped_or(page, keys.interpolation_key(samples, reach), helpers.live_interpolation,
                                       samples, reach)
@@ -57,13 +55,12 @@ def interpolation_view(page: ui.LessonPage, result: dict) -> list[str]:
 
 
 def slices_view(page: ui.LessonPage, result: dict) -> list[str]:
-    a, b, c = st.columns(3)
+    a, b, _ = st.columns(3)
     with a:
         seed = page.control(st.selectbox, "slice_seed", "Direction seed", S.SEEDS)
     with b:
         span = page.control(st.select_slider, "slice_span", "Range (\u00b1 distance)", S.SPANS)
-    with c:
-        samples = _samples(page)
+    samples = _samples(page)
     from lessons.landscapes import results_keys as keys
     data, source = helpers.shipped_or(page, keys.slices_key("digits_mlp", seed, span, samples), helpers.live_slices,
                                       "digits_mlp", seed, span, samples)
@@ -111,9 +108,8 @@ def surface_view(page: ui.LessonPage, result: dict) -> list[str]:
     with d:
         resolution = page.control(st.select_slider, "resolution", "Resolution", S.RESOLUTIONS,
                                   format_func=lambda r: f"{r} x {r}")
-    e, f, g, h = st.columns([1.2, 1.4, 1, 1.4], vertical_alignment="bottom")
-    with e:
-        samples = _samples(page)
+    samples = _samples(page)
+    f, g, h = st.columns([1.4, 1, 1.4], vertical_alignment="bottom")
     with f:
         plot = page.control(st.segmented_control, "plot", "Plot", S.PLOTS, required=True)
     with g:
@@ -175,7 +171,7 @@ def _trajectory_chart(page, data, height, title=""):
 
 
 def trajectory_view(page: ui.LessonPage, result: dict) -> list[str]:
-    a, b, c, d = st.columns(4)
+    a, b, c = st.columns(3)
     with a:
         optimizer = page.control(st.selectbox, "optimizer", "Optimizer", list(S.OPTIMIZERS), format_func=S.OPTIMIZERS.get)
     with b:
@@ -183,8 +179,7 @@ def trajectory_view(page: ui.LessonPage, result: dict) -> list[str]:
     with c:
         resolution = page.control(st.select_slider, "traj_resolution", "Resolution", S.TRAJECTORY_RESOLUTIONS,
                                   format_func=lambda r: f"{r} x {r}")
-    with d:
-        samples = _samples(page)
+    samples = _samples(page)
     from lessons.landscapes import results_keys as keys
     data, source = helpers.shipped_or(page, keys.trajectory_key(optimizer, seed, resolution, samples),
                                       helpers.live_trajectory, optimizer, seed, resolution, samples)
@@ -200,11 +195,8 @@ def trajectory_view(page: ui.LessonPage, result: dict) -> list[str]:
 
 
 def comparisons_view(page: ui.LessonPage, result: dict) -> list[str]:
-    a, b = st.columns([2, 1])
-    with a:
-        comparison = page.control(st.segmented_control, "comparison", "Compare", S.COMPARISONS, required=True)
-    with b:
-        samples = _samples(page)
+    comparison = page.control(st.segmented_control, "comparison", "Compare", S.COMPARISONS, required=True)
+    samples = _samples(page)
     from lessons.landscapes import results_keys as keys
     height = page.chart_height(320)
     if comparison == "Batch size":
