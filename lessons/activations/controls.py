@@ -105,8 +105,9 @@ def progress_bar(label: str) -> Iterator[Callable[[float, str], None]]:
 
 
 def ensure_option(page: ui.LessonPage, name: str, options, fallback) -> None:
-    """A value from another model (or a stale link) that is not an option here falls back. Before its
-    widget is first drawn, a control's value is the one in the link, if the link carries it."""
+    """A value from another model (or a stale link) that is not an option here falls back to the lesson's
+    default, or to `fallback` where this model does not offer the default. Before its widget is first
+    drawn, a control's value is the one in the link, if the link carries it."""
     key = page.key(name)
     if key in st.session_state:
         value = st.session_state[key]
@@ -115,9 +116,13 @@ def ensure_option(page: ui.LessonPage, name: str, options, fallback) -> None:
                  else st.query_params[key])
     else:
         value = page.defaults.get(name)
-    valid = all(v in options for v in value) if isinstance(value, list) else value in options
-    if not valid:
-        page.set_values({name: fallback})
+    if not _offered(value, options):  # the lesson's default where this model offers it, else `fallback`
+        default = page.defaults.get(name)
+        page.set_values({name: default if default is not None and _offered(default, options) else fallback})
+
+
+def _offered(value, options) -> bool:
+    return all(v in options for v in value) if isinstance(value, list) else value in options
 
 
 def control(page: ui.LessonPage, widget, name: str, *args, **kwargs):
