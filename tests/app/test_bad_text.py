@@ -1,0 +1,73 @@
+"""Bad text in every text box of every view of every lesson (issue 18's text rows): empty, whitespace
+only, 10,000 characters, right-to-left with emoji, and HTML with a script tag. After each: no exception,
+no section that says "Could not ...", and the typed markup never reaches the page as HTML. The text
+boxes are discovered (tests/app/walk.py), so a lesson that adds one is covered without editing this."""
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import TextArea, TextInput
+
+from lessons import registry
+from tests.app import walk
+
+MARKUP = "<script>alert('zq')</script><img src=x onerror=alert(1)> <b>zq-bold</b>"
+BAD_TEXTS = {
+    "empty": "",
+    "whitespace only": " \n\t  \n",
+    "10,000 characters": ("the quick brown fox jumps over the lazy dog " * 250)[:10_000],
+    "right-to-left and emoji": "שלום עולם 😀🧠 مرحبا بالعالم",
+    "HTML and a script tag": MARKUP,
+}
+
+
+# Text boxes that only appear once another control is set: the pages' starting points besides the defaults.
+STARTS = {"embeddings": [{"source": "words"}, {"source": "sentences"}]}
+
+
+def _open(slug: str, view: str | None, start: dict | None = None) -> AppTest:
+    at = AppTest.from_string(f"from lessons.registry import get; get({slug!r}).render()", default_timeout=300)
+    if view is not None:
+        at.session_state[f"{slug}.view"] = view
+    for name, value in (start or {}).items():
+        at.session_state[f"{slug}.{name}"] = value
+    at.run()
+    return at
+
+
+def _views(slug: str) -> list[str | None]:
+    picker = [w for w in _open(slug, None).segmented_control if w.key == f"{slug}.view"]
+    return list(picker[0].options) if picker else [None]
+
+
+def _text_boxes(at: AppTest) -> list[str]:
+    return [walk.name_of(w) for w in walk.widgets(at) if isinstance(w, (TextInput, TextArea))]
+
+
+def _html_elements(at: AppTest) -> list[str]:
+    """The text of every element the page lets render HTML (markdown with unsafe_allow_html, st.html)."""
+    shown = [m.value for m in at.markdown if getattr(m.proto, "allow_html", False)]
+    return shown + [h.proto.body for h in at.get("html")]
+
+
+LESSONS_WITH_TEXT = ["architecture", "attention", "embeddings"]  # the builder's layers, sentences, typed words
+
+
+@pytest.mark.parametrize("slug", [lesson.slug for lesson in registry.LESSONS])
+def test_every_text_box_takes_bad_text_without_breaking_the_page(slug):
+    failures, boxes_seen = [], 0
+    for view in _views(slug):
+        for start in [None] + STARTS.get(slug, []):
+            at = _open(slug, view, start)
+            for name in _text_boxes(at):
+                boxes_seen += 1
+                for what, text in BAD_TEXTS.items():
+                    at = _open(slug, view, start)
+                    box = walk.find(at, name, "text_area") or walk.find(at, name, "text_input")
+                    box.set_value(text)
+                    at.run()
+                    where = f"{slug} / {view} / {start} / {name} = {what}"
+                    failures += [f"{where}: {p}" for p in walk.problems(at)]
+                    failures += [f"{where}: rendered as HTML: {h[:80]}" for h in _html_elements(at) if "zq" in h]
+    assert not failures, "\n".join(failures)
+    assert (boxes_seen > 0) == (slug in LESSONS_WITH_TEXT), boxes_seen  # the discovery found them
