@@ -135,3 +135,22 @@ def test_upload_cap_and_usage_stats_in_streamlit_config():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["maxUploadSize"] == 10
     assert config["browser"]["gatherUsageStats"] is False
+
+
+def test_safety_settings_a_class_server_needs():
+    """Issue 18, safety: no traceback or file path in errors shown to students, XSRF protection not
+    switched off, no pickle from outside the repository (every torch.load takes weights only), and no
+    page writes HTML of its own beyond the presenter-mode style (ui.py)."""
+    import re
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showErrorDetails"] == "none"
+    assert config["server"].get("enableXsrfProtection", True) is True  # Streamlit's default: on
+    sources = {path: path.read_text() for folder in ("lessons", "models", "data")
+               for path in (ROOT / folder).rglob("*.py")}
+    loads = {p.name: line for p, text in sources.items() for line in text.splitlines() if "torch.load(" in line}
+    assert loads and all("weights_only=True" in line for line in loads.values()), loads
+    assert not [p.name for p, text in sources.items() if re.search(r"\bpickle\.loads?\(|joblib\.load\(", text)]
+    html = {p.relative_to(ROOT).as_posix() for p, text in sources.items()
+            if "unsafe_allow_html=True" in text or "st.html(" in text}
+    assert html == {"lessons/ui.py"}, html
