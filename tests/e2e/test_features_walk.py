@@ -187,6 +187,12 @@ def test_uploads_good_and_bad_each_get_their_answer_and_the_page_keeps_working(o
     truncated.write_bytes(photo.read_bytes()[: photo.stat().st_size // 2])
     bomb = tmp_path / "bomb.png"
     Image.new("1", (20000, 20000)).save(bomb)  # 400 megapixels in a few kB
+    tiny = tmp_path / "tiny.png"
+    Image.new("RGB", (8, 8), "red").save(tiny)
+    cmyk = tmp_path / "cmyk.jpg"
+    Image.fromarray((rng.random((120, 160, 3)) * 255).astype(np.uint8)).convert("CMYK").save(cmyk)
+    deep = tmp_path / "sixteen_bit.png"
+    Image.fromarray((rng.random((120, 160)) * 65535).astype(np.uint16)).save(deep)
     page = open_page(url({"view": "Feature maps"}))
     choose(page, "Photo", "upload your own")
     settled(page, "no upload yet", lambda: "Upload a photo to see its feature maps" in body(page)
@@ -195,10 +201,17 @@ def test_uploads_good_and_bad_each_get_their_answer_and_the_page_keeps_working(o
     settled(page, "photo", lambda: "The maps go from 112 x 112 cells at stage 1 to 7 x 7 at stage 7" in body(page))
     for path, message in ((corrupt, "This upload cannot be used: This file is not a readable JPEG, PNG or WebP"),
                           (truncated, "This upload cannot be used: The image is damaged (truncated or corrupt)"),
-                          (bomb, "This upload cannot be used: The image has too many pixels")):
+                          (bomb, "This upload cannot be used: The image has too many pixels"),
+                          (tiny, "This upload cannot be used: The image is 8 x 8 pixels")):
         upload(page, path)
         settled(page, path.name, lambda: message in body(page) and "The maps go from" not in body(page)
                 and "Check yourself" in body(page) and "Try this" in body(page))
+    for path in (cmyk, deep):  # other colour modes are converted to RGB
+        upload(page, path)
+        settled(page, path.name, lambda: "The maps go from 112 x 112 cells" in body(page)
+                and "This upload cannot be used" not in body(page))
+        upload(page, tiny)
+        settled(page, f"tiny after {path.name}", lambda: "The image is 8 x 8 pixels" in body(page))
     step_slider(page, "Channels per stage")  # the rest of the view still answers
     settled(page, "control after a bad upload", lambda: params(page).get("features.per_stage") == ["16"])
     upload(page, photo)
@@ -235,7 +248,8 @@ def test_optimize_every_objective_parameterization_toggle_transform_and_slider(o
     wait_for_run(page)
     run_and_finish(page, "Optimize", "Your picture: the logit of class 1 (goldfish), 16 steps")
     choose(page, "Objective", "channel")
-    for stage in ("stage 1 (16 ch, 112 px)", "stage 7 (320 ch, 7 px)"):
+    for stage in ("stage 1 (16 ch, 112 px)", "stage 2 (24 ch, 56 px)", "stage 4 (80 ch, 14 px)",
+                  "stage 5 (112 ch, 14 px)", "stage 6 (192 ch, 7 px)", "stage 7 (320 ch, 7 px)"):
         choose(page, "Layer", stage)
         settled(page, stage, lambda: f"Channel (0 to {int(stage.split('(')[1].split()[0]) - 1})" in body(page))
     type_number(page, "Channel (0 to 319)", 300)
