@@ -11,8 +11,8 @@ HF_RATIO = 1.5  # "more high-frequency energy": the all-off picture's share at l
 WHY = (
     "A trained network's channels each respond to some pattern. **After training**, two pictures say which: "
     "the **feature maps** of a real image (where each channel fires on it), and **activation maximization**, "
-    "an image optimised from noise until one channel fires as strongly as possible. Early stages want fine, "
-    "repeated textures; late stages want larger, object-like structures. The optimised pictures are also easy "
+    "an image optimised from noise until one channel fires as strongly as possible. Early stages want fine "
+    "patterns; late stages want coarser, larger ones (the Gallery measures it). The optimised pictures are also easy "
     "to over-read: without regularization they are high-frequency noise that the network likes and we cannot "
     "see, so the recipe (Olah et al., Distill 2017) adds a Fourier parameterization, colour decorrelation and "
     "random transforms. Here you run that recipe on EfficientNet-Lite0 and check it against the photos that "
@@ -59,7 +59,8 @@ def optimize_sentences(run) -> list[str]:
         sentences.append(f"{whose} diverged at step {len(run.objectives)}: the learning rate {run.settings.lr:g} "
                          "sent the image to NaN, so the run stopped.")
     elif len(run.objectives) > 1:
-        sentences.append(f"{whose} raised the objective from {run.objectives[0]:.2f} to {run.objectives[-1]:.2f} "
+        verb = "raised" if run.objectives[-1] > run.objectives[0] else "did not raise"
+        sentences.append(f"{whose} {verb} the objective: from {run.objectives[0]:.2f} to {run.objectives[-1]:.2f} "
                          f"in {len(run.objectives)} steps ({run.status}"
                          + (f", {run.seconds:.1f} s" if run.seconds else "") + ").")
     else:
@@ -86,7 +87,9 @@ def regularizer_sentences(comparison) -> list[str]:
     if singles:
         worst = max(singles, key=singles.get)
         sentences.append(f"Switching off one regularizer at a time, {worst} raises the share most "
-                         f"(to {singles[worst]:.0%}).")
+                         f"(to {singles[worst]:.0%})." if singles[worst] > hf["all on"] else
+                         f"Switching off one regularizer at a time raises the share above {hf['all on']:.0%} in no "
+                         "picture: here no single regularizer is what keeps the fine detail out.")
     return sentences
 
 
@@ -199,8 +202,9 @@ QUIZ = [
         ("The channel detects dogs and nothing else", "The channel responds strongly to dog-face-like patterns; "
          "check the dataset examples, since one picture can hide other things it responds to",
          "The network was trained on dog faces only"),
-        1, "Optimisation finds one strong stimulus, not the whole set of inputs a channel responds to (channels can be "
-           "polysemantic). Dataset examples show what excites it in real images."),
+        1, "Optimisation finds one strong stimulus, not the whole set of inputs a channel responds to (Olah et al. "
+           "show channels that respond to several unrelated things). Dataset examples show what excites it in real "
+           "images."),
     QuizQuestion(
         "Why can the optimised image beat every real photo on its channel?",
         ("It is free to repeat and exaggerate the preferred pattern at every position",

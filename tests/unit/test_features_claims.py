@@ -1,5 +1,73 @@
 """Every sentence the feature-visualization lesson states as fact, on the bundled EfficientNet-Lite0,
-and the shipped gallery checked against what the code computes now (a stale file fails)."""
+and the shipped gallery checked against what the code computes now (a stale file fails).
+
+Sentence -> the test that asserts it (names with test_features.py:: are in that file):
+
+WHY (content.WHY)
+  "Early stages want fine patterns; late stages want coarser, larger ones"
+      -> test_early_stage_pictures_have_higher_spatial_frequencies_than_late_ones
+  "without regularization they are high-frequency noise that the network likes"
+      -> test_with_every_regularizer_off_the_picture_has_more_high_frequency_energy
+  "the recipe adds a Fourier parameterization, colour decorrelation and random transforms" (and the Gallery's
+  header "128 steps at 128 px, the full recipe (Fourier, decorrelation, pad, jitter, scale, rotate; seed 0)")
+      -> test_the_gallery_is_made_with_the_full_recipe_its_header_names
+STAGE_FACT "stage outputs are linear bottlenecks ... no ceiling; the stem and the head end in ReLU6 and stop at 6"
+      -> test_stage_outputs_have_no_ceiling_while_stem_and_head_stop_at_six
+WHAT YOU SEE
+  Gallery: "the early channels want N times finer patterns than the late ones", the centroids per stage
+      -> test_early_stage_pictures_have_higher_spatial_frequencies_than_late_ones
+  Gallery: "Averaged over all their positions, the 16 pictures drive their channels to between A and B"
+      -> test_each_optimised_image_beats_the_best_dataset_example_of_its_channel (mean == the json's activation)
+  Optimize: "Your run raised (did not raise) the objective: from A to B", "diverged at step N ... so the run stopped"
+      -> test_the_optimize_sentences_say_what_the_run_did,
+         test_an_absurd_learning_rate_turns_the_image_into_nan_and_stops_the_run
+  Optimize, Regularizers: "N% of the picture's brightness power lies above 0.25 cycles per pixel" (and the
+  share chart's caption)
+      -> test_the_captions_numbers_are_the_codes, test_features.py::test_spectral_measures_on_known_images
+  Regularizers: "N times more high-frequency energy without them (at least 1.5 times counts as more)"
+      -> test_with_every_regularizer_off_the_picture_has_more_high_frequency_energy
+  Regularizers: "Switching off one regularizer at a time, X raises the share most"
+      -> test_the_regularizer_sentences_say_which_switch_raises_the_share
+  Feature maps: "each cell of a later stage sees a larger part of the image"
+      -> test_each_cell_of_a_later_stage_sees_a_larger_part_of_the_image
+  Feature maps: "the most active channel is c (mean m)"; caption "the number is the channel's mean activation, by
+  which the channels are ranked"; "Each map is coloured by itself (dark: its lowest value, yellow: its highest)";
+  "The first convolution's filters (... grey = 0)"
+      -> test_features.py::test_top_channels_and_filters, test_each_heat_map_is_coloured_by_itself
+  Dataset examples: "At its strongest position the optimised image drives channel c to P; the strongest position
+  of the collection reaches B: the optimised image is N times stronger"; "its mean over all positions ... the best
+  whole image"; "it puts the channel's favourite pattern everywhere, which no real image does"
+      -> test_each_optimised_image_beats_the_best_dataset_example_of_its_channel
+  Dataset examples: "Each crop is the receptive field of one position: R px with a stride of J px", caption "(one
+  crop per photo) ... clipped to the image"
+      -> test_features.py::test_layer_geometry_follows_the_receptive_field_recurrence,
+         test_features.py::test_dataset_examples_rank_positions_and_clip_boxes,
+         test_each_cell_of_a_later_stage_sees_a_larger_part_of_the_image
+CONTROLS (help texts)
+  objective: "channel: its mean over all positions; neuron: the centre position only; class logit: the
+  classifier's score before softmax; layer: the mean square of every activation (DeepDream)"
+      -> test_features.py::test_objectives_by_hand
+  "Random pad, jitter, scale (0.9 to 1.1) and rotation (±10°) before every step"; "Compare runs eight"
+      -> test_the_captions_numbers_are_the_codes, test_features.py::test_the_draws_cover_the_documented_ranges
+  "Fourier: the image is a spectrum scaled by 1/frequency"
+      -> test_features.py::test_fourier_scale_is_one_over_frequency_with_the_zero_frequency_capped
+  "The last choice (1e36) is absurd on purpose: the image turns into NaN"
+      -> test_an_absurd_learning_rate_turns_the_image_into_nan_and_stops_the_run
+  "One run of 128 steps at 128 px takes a few seconds": a time, so not a test: the benchmark's row
+  "features: 128 steps at 128 px with previews" (lessons/features/bench.py)
+TRY THIS: every expected effect on its shipped run or the bundled model
+  regularizers -> test_with_every_regularizer_off_...; stages -> test_early_stage_pictures_...;
+  examples -> test_each_optimised_image_beats_...; divergence -> test_an_absurd_learning_rate_...
+QUIZ
+  Q1 "Pixel gradients are dominated by high frequencies; the scaling lets coarse structure change as fast"
+      -> test_without_the_fourier_parameterization_the_picture_is_finer
+  Q3 "its mean over positions is far above any photo's, and even its strongest position beats the photos'"
+      -> test_each_optimised_image_beats_the_best_dataset_example_of_its_channel
+THE ISSUE'S CLAIMS
+  "The optimizer never changes the shared model and leaves no hook"
+      -> test_optimising_and_inspecting_never_change_the_shared_model_nor_leave_a_hook
+  DO IT YOURSELF "prints the activation and saves the picture" -> test_the_do_it_yourself_script_runs_...
+"""
 import hashlib
 import subprocess
 import sys
@@ -157,3 +225,69 @@ def test_the_do_it_yourself_script_runs_and_excites_its_channel(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     value = float(done.stdout.split("mean activation")[1])
     assert value > 10 and (tmp_path / "channel.png").exists()
+
+
+def test_the_gallery_is_made_with_the_full_recipe_its_header_names():
+    settings = gallery()["settings"]
+    assert (settings["steps"], settings["size"], settings["seed"]) == (128, 128, 0)
+    for entry in gallery()["gallery"]:
+        used = default_settings(entry["layer"], entry["channel"])
+        assert used.regularizers() == {"Fourier": True, "decorrelation": True, "pad": True, "jitter": True,
+                                       "scale": True, "rotate": True}
+        assert (used.steps, used.size, used.seed) == (128, 128, 0)
+
+
+def test_the_captions_numbers_are_the_codes():
+    from lessons.features.settings import VARIANTS
+
+    assert compute.HIGH_FREQUENCY_CUTOFF == 0.25
+    assert (min(optimize.SCALES), max(optimize.SCALES)) == pytest.approx((0.9, 1.1))
+    assert (min(optimize.ANGLES), max(optimize.ANGLES)) == (-10, 10)
+    assert len(VARIANTS) == 8
+
+
+def test_without_the_fourier_parameterization_the_picture_is_finer():
+    hf = {v["name"]: v["hf_share"] for v in gallery()["regularizers"]["variants"]}
+    assert hf["no Fourier"] > 2 * hf["all on"], hf  # measured: 0.53 against 0.23
+
+
+def test_the_regularizer_sentences_say_which_switch_raises_the_share():
+    from lessons.features.views_optimize import Comparison, shipped_comparison
+
+    shipped = content.regularizer_sentences(shipped_comparison())
+    assert "no Fourier raises the share most (to 53%)" in shipped[1]  # the largest single switch, measured
+    flat = Comparison(optimize.Settings(), hf_share={"all on": 0.3, "no pad": 0.2, "no jitter": 0.25, "all off": 0.6})
+    sentence = content.regularizer_sentences(flat)[1]
+    assert "raises the share most" not in sentence and "in no picture" in sentence
+
+
+def test_the_optimize_sentences_say_what_the_run_did():
+    from lessons.features.views_optimize import Run
+
+    image = np.zeros((8, 8, 3), np.uint8)
+    rose = content.optimize_sentences(Run(optimize.Settings(), image, [1.0, 2.0, 3.0], "finished"))
+    fell = content.optimize_sentences(Run(optimize.Settings(), image, [3.0, 2.0, 1.0], "finished"))
+    assert rose[0].startswith("Your run raised the objective: from 1.00 to 3.00 in 3 steps")
+    assert fell[0].startswith("Your run did not raise the objective: from 3.00 to 1.00")
+
+
+def test_each_cell_of_a_later_stage_sees_a_larger_part_of_the_image(photos):
+    from models.catalogue import info
+
+    model, _ = zoo.load(NAME)
+    layers = list(info(NAME).target_layers.values())
+    with zoo.borrow(NAME):
+        fields = [compute.layer_geometry(model, layer, photos[:1]).receptive_field for layer in layers]
+    assert fields == sorted(fields) and fields[0] < fields[-1], fields
+    maps = {"stage 1 (16 ch, 112 px)": np.ones((16, 112, 112)), "stage 7 (320 ch, 7 px)": np.ones((320, 7, 7))}
+    sentences = content.feature_map_sentences(maps, {k: np.array([0]) for k in maps}, "stage 7 · channel 0",
+                                              maps["stage 7 (320 ch, 7 px)"][0])
+    assert sentences[0].startswith("The maps go from 112 x 112 cells at stage 1 to 7 x 7 at stage 7")
+
+
+def test_each_heat_map_is_coloured_by_itself():
+    from lessons.features.helpers import to_heat
+
+    for scale in (1.0, 1000.0):
+        heat = to_heat(np.array([[0.0, 1.0], [0.5, 0.25]]) * scale, 2)
+        assert heat[0, 0].tolist() == [68, 1, 84] and heat[0, 1].tolist() == [253, 231, 37]  # dark low, yellow high
