@@ -206,3 +206,11 @@ def test_presenter_mode_the_share_link_the_quiz_and_every_try_this_preset(open_p
         settled(page, f"preset {experiment.key}", lambda: param(page, "view") == (None if view == "Concepts" else view)
                 and judged in body(page) and "Your prediction matched." in body(page), timeout_ms=180_000)
         assert "The expected effect appeared on this run." in body(page), view
+
+
+def test_a_share_link_whose_values_no_longer_exist_shows_the_defaults_with_a_note(open_page):
+    page = open_page("factorization?factorization.view=Concepts&factorization.k=42&factorization.layer=fc7"
+                     "&factorization.image=dog")
+    settled(page, "stale link", lambda: "the shipped factorization" in body(page) and images(page) == 6
+            and "which the page no longer offers" in body(page))
+    assert slider_value(page, "Number of concepts k") == "5"

@@ -28,7 +28,11 @@ Sentence (where the page says it) -> the test that asserts it:
 Checked elsewhere: EigenCAM's map is the library's (tests/unit/test_factorization.py,
 test_eigencam_equals_the_librarys_at_the_head); "its line goes to the concept of k - 1 whose map is most
 like its own" (test_concept_parents_find_the_split); the elbow rule (test_elbow_by_hand); refusing k above
-min(channels, positions) (test_more_concepts_than_channels_or_positions_are_refused).
+min(channels, positions) (test_more_concepts_than_channels_or_positions_are_refused); the framing help's
+"centre crop is how the model was evaluated" (test_centre_crop_is_the_models_preprocessing).
+True by construction, not measured: the co-segmentation caption's "the same colour is the same concept in
+every photo" (one NMF of all the photos' activations, one W); "this view always factorizes the head layer";
+"concept numbers are NMF's order" (Choosing k); the adjusted Rand index's 1 and 0 (its definition).
 
 Measured once (torch 2.14.1, grad-cam 1.5.7, scikit-learn 1.9.1), thresholds set with margin:
 - cat photo, whole image, head conv: relative error 0.591 (k = 2) falling to 0.342 (k = 10), never
