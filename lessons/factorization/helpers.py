@@ -60,7 +60,7 @@ def control(page: ui.LessonPage, widget, name: str, *args, **kwargs):
 
 UPLOAD_KEY = f"{SLUG}._upload"
 # The last upload's bytes. Streamlit forgets a file uploader's file when a run does not draw it (the
-# co-segmentation view has none), so the views that take a photo fall back to these until the student
+# co-segmentation view has none; a bundled photo hides it), so the views that take a photo fall back to these until the student
 # removes the file or uploads another (the uploader's on_change); Reset drops them with the other "_" keys.
 KEPT_UPLOAD_KEY = f"{SLUG}._kept_upload"
 
@@ -93,8 +93,8 @@ def choose_photo(page: ui.LessonPage):
         st.info("Upload a photo to factorize it (it stays in your session and is not stored).")
         return None
     if uploaded is None:
-        st.caption("Showing the photo you uploaded before (the upload box empties when a view without it is shown): "
-                   "upload another to replace it.")
+        st.caption("Showing the photo you uploaded before (the upload box empties whenever it is hidden, by another "
+                   "view or photo): upload another to replace it (Reset forgets it).")
     from data.uploads import UploadError, bytes_key
 
     source = f"upload:{bytes_key(data)}"
