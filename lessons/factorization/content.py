@@ -14,8 +14,8 @@ from lessons.factorization.settings import HEAD
 
 WHY = """A heatmap answers "where did the model look for *this class*?". **Deep feature factorization**
 asks a different question: *which things* does one layer see in the picture, without naming a class first?
-It factorizes the layer's activations, a (channels x positions) matrix with no negative entries, into a few
-**concepts** with non-negative matrix factorization (Collins et al., ECCV 2018): each concept is a direction
+It shifts each channel of the layer's activations by its minimum, so that the (channels x positions) matrix
+has no negative entries, and factorizes it into a few **concepts** with non-negative matrix factorization (Collins et al., ECCV 2018): each concept is a direction
 in channel space plus a map of where it is present. Passed through the classifier head, a concept gets a
 label. Use it **after training** to judge whether the concepts a model relies on are meaningful (the cat,
 not the grey border; the dogs, not the grass) and, **at inference**, to see what an image is made of."""
@@ -65,7 +65,7 @@ def monotone_sentence(errors, ks) -> str:
         return (f"Here the error rises from k = {rises[0][0]} to {rises[0][1]}: NMF stopped at a worse local optimum "
                 "(same random initialisation policy, different k).")
     return (f"The error never rises as k grows (from {errors[0]:.3f} at k = {ks[0]} to {errors[-1]:.3f} at "
-            f"k = {ks[-1]}): each extra concept can only explain more of the activations.")
+            f"k = {ks[-1]}): on this run each extra concept explained more of the activations.")
 
 
 # ----- try this -------------------------------------------------------------------------------------

@@ -58,6 +58,21 @@ def control(page: ui.LessonPage, widget, name: str, *args, **kwargs):
     return page.control(widget, name, *args, persist_state="page", **kwargs)
 
 
+UPLOAD_KEY = f"{SLUG}._upload"
+# The last upload's bytes. Streamlit forgets a file uploader's file when a run does not draw it (the
+# co-segmentation view has none; a bundled photo hides it), so the views that take a photo fall back to these until the student
+# removes the file or uploads another (the uploader's on_change); Reset drops them with the other "_" keys.
+KEPT_UPLOAD_KEY = f"{SLUG}._kept_upload"
+
+
+def _keep_upload() -> None:
+    uploaded = st.session_state.get(UPLOAD_KEY)
+    if uploaded is None:
+        st.session_state.pop(KEPT_UPLOAD_KEY, None)
+    else:
+        st.session_state[KEPT_UPLOAD_KEY] = uploaded.getvalue()
+
+
 def choose_photo(page: ui.LessonPage):
     """The photo and framing controls; returns (source, framing, rgb) or None with a message shown."""
     from data import list_images
@@ -72,13 +87,16 @@ def choose_photo(page: ui.LessonPage):
     if image != UPLOAD:
         return f"photo:{image}", framing, photo(f"photo:{image}", framing)
     uploaded = st.file_uploader("A JPEG, PNG or WebP photo (at most 10 MB)", type=["jpg", "jpeg", "png", "webp"],
-                                key=f"{SLUG}._upload", max_upload_size=10)
-    if uploaded is None:
+                                key=UPLOAD_KEY, max_upload_size=10, on_change=_keep_upload)
+    data = uploaded.getvalue() if uploaded is not None else st.session_state.get(KEPT_UPLOAD_KEY)
+    if data is None:
         st.info("Upload a photo to factorize it (it stays in your session and is not stored).")
         return None
+    if uploaded is None:
+        st.caption("Showing the photo you uploaded before (the upload box empties whenever it is hidden, by another "
+                   "view or photo): upload another to replace it (Reset forgets it).")
     from data.uploads import UploadError, bytes_key
 
-    data = uploaded.getvalue()
     source = f"upload:{bytes_key(data)}"
     try:
         return source, framing, photo(source, framing, data)
