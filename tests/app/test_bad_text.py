@@ -55,15 +55,20 @@ LESSONS_WITH_TEXT = ["architecture", "attention", "embeddings"]  # the builder's
 
 @pytest.mark.parametrize("slug", [lesson.slug for lesson in registry.LESSONS])
 def test_every_text_box_takes_bad_text_without_breaking_the_page(slug):
-    failures, boxes_seen = [], 0
+    failures, boxes_seen, tested = [], 0, set()
     for view in _views(slug):
         for start in [None] + STARTS.get(slug, []):
             at = _open(slug, view, start)
-            for name in _text_boxes(at):
+            for name in _text_boxes(at):  # one page per view: each text follows the last (a change, as a student types)
                 boxes_seen += 1
+                if name in tested:  # a box several views share: once (attention's e2e walk types into every view)
+                    continue
+                tested.add(name)
                 for what, text in BAD_TEXTS.items():
-                    at = _open(slug, view, start)
                     box = walk.find(at, name, "text_area") or walk.find(at, name, "text_input")
+                    if box is None:  # the last text hid it (a failure is reported below): start again
+                        at = _open(slug, view, start)
+                        box = walk.find(at, name, "text_area") or walk.find(at, name, "text_input")
                     box.set_value(text)
                     at.run()
                     where = f"{slug} / {view} / {start} / {name} = {what}"
