@@ -23,6 +23,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from lessons import warmup
+from lessons.callbacks import in_callback, runs_whole
 
 PRESENTER_KEY = "presenter"
 _log = logging.getLogger("lessons")
@@ -164,15 +165,20 @@ class LessonPage:
         return st.session_state.get(self.key(name), self.defaults.get(name))
 
     def set_values(self, values: Mapping[str, Any]) -> None:
-        """Set controls (call from a widget callback, before the widgets are drawn).
+        """Set controls before their widgets are drawn: from a widget callback (Reset, a preset), or
+        from the script body (a value that the current model does not offer falls back).
 
-        A share link's value for a control this view does not draw stays in the address bar (no
-        widget is bound to it), and Streamlit seeds a bound widget's first draw from the URL over the
-        session state: the next view would show the link's value, not this one. Such parameters are
-        dropped, and the run starts again from the cleaned address (a callback's st.rerun). A drawn
-        widget cannot lose its parameter here; it writes its new value to the URL itself."""
+        In a callback: a share link's value for a control this view does not draw stays in the address
+        bar (no widget is bound to it), and Streamlit seeds a bound widget's first draw from the URL
+        over the session state: the next view would show the link's value, not this one. Such
+        parameters are dropped, and the run starts again from the cleaned address (a callback's
+        st.rerun). A drawn widget cannot lose its parameter here; it writes its new value to the URL
+        itself. In the script body the link is left alone: the widget drops a value it does not offer,
+        and `control` tells the student so."""
         for name, value in values.items():
             st.session_state[self.key(name)] = value
+        if not in_callback():
+            return
         dropped = False
         for key in [self.key(name) for name in values if self.key(name) in st.query_params]:
             try:
@@ -183,10 +189,11 @@ class LessonPage:
         if dropped:
             st.rerun()
 
+    @runs_whole
     def reset(self) -> None:
-        self.set_values(self.defaults)
         for state_key in [k for k in st.session_state if str(k).startswith(f"{self.slug}._")]:
             del st.session_state[state_key]
+        self.set_values(self.defaults)  # last: it may end the callback with st.rerun()
 
     def control(self, widget: Callable[..., Any], name: str, *args: Any, **kwargs: Any) -> Any:
         """Draw a widget keyed "<slug>.<name>"; names in `defaults` are bound to the URL.
@@ -335,6 +342,7 @@ class LessonPage:
                 if active == exp.key:
                     self._report_experiment(exp, guess, result)
 
+    @runs_whole
     def _start_experiment(self, exp: Experiment) -> None:
         self.set_values(exp.setup)
         st.session_state[f"{self.slug}._experiment"] = exp.key

@@ -25,6 +25,7 @@ from lessons.architecture.content import READING, _experiments, _quiz
 from lessons.architecture.view_helpers import DEFAULTS, DEPTHS, SLUG, VIEWS, layer_choices, stack_controls
 from lessons.architecture.views_builder import _builder, _neurons
 from lessons.architecture.views_graphs import _autograd_graph, _compare, _layer_diagram, _one_layer, _table
+from lessons.callbacks import runs_whole
 
 
 SHIPPED_VIEWS = ("Layer diagram",)  # views that may draw a shipped result; the others always compute live
@@ -79,6 +80,7 @@ def _model_picker(page: ui.LessonPage) -> DeltaGenerator:
     return left.container()
 
 
+@runs_whole
 def _reset_layer(page: ui.LessonPage) -> None:
     page.go_live()  # the layer names come from the model itself
     choices = layer_choices(page.value("model"), page.value("stack"), page.value("input_shape"))

@@ -12,6 +12,7 @@ import streamlit as st
 from lessons import ui
 from lessons.architecture import builder, settings
 from lessons.architecture.view_helpers import SLUG, diagram, graph, stack_args, stack_controls
+from lessons.callbacks import runs_whole
 
 NEURON_CHOICES = tuple([f"hidden 1 #{i}" for i in range(settings.MLP_HIDDEN[0])]
                        + [f"hidden 2 #{i}" for i in range(settings.MLP_HIDDEN[1])]
@@ -40,6 +41,7 @@ def mlp_pictures(digit: int, per_neuron: int, seed: int) -> dict:
 
 # ----- builder ----------------------------------------------------------------------------------------
 
+@runs_whole
 def _add_layer(page: ui.LessonPage) -> None:
     s = st.session_state
     kind = s[f"{SLUG}._add_kind"]
@@ -61,6 +63,7 @@ def _add_layer(page: ui.LessonPage) -> None:
     page.set_values({"stack": f"{current},{text}" if current else text})
 
 
+@runs_whole
 def _remove_layer(page: ui.LessonPage, index_key: str) -> None:
     items = [i for i in page.value("stack").split(",") if i.strip()]
     index = st.session_state.get(index_key, len(items) - 1)

@@ -7,6 +7,7 @@ import streamlit as st
 from lessons import ui
 from lessons.attention import compute, store
 from lessons.attention.settings import MAX_TEXT_CHARS, PRESETS, SLUG
+from lessons.callbacks import runs_whole
 
 EXAMPLE_KEY = f"{SLUG}._example"
 
@@ -45,6 +46,7 @@ def live_toy(task: str) -> dict:
     return compute.toy_result(task)
 
 
+@runs_whole
 def _apply_example(page: ui.LessonPage) -> None:
     name = st.session_state.get(EXAMPLE_KEY)
     if name in PRESETS:

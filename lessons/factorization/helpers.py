@@ -9,6 +9,7 @@ import streamlit as st
 from lessons import ui
 from lessons.factorization import content, inputs, maps, store
 from lessons.factorization.settings import FRAMINGS, SLUG, UPLOAD
+from lessons.callbacks import runs_whole
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -65,6 +66,7 @@ UPLOAD_KEY = f"{SLUG}._upload"
 KEPT_UPLOAD_KEY = f"{SLUG}._kept_upload"
 
 
+@runs_whole
 def _keep_upload() -> None:
     uploaded = st.session_state.get(UPLOAD_KEY)
     if uploaded is None:

@@ -17,6 +17,7 @@ from lessons import ui
 from lessons.gradients import compute, content, readings, run_store
 from lessons.gradients import view_helpers as vh
 from lessons.gradients.views import DISTRIBUTION_LAYERS, HEATMAP_ORDERS, SECTIONS, VIEWS
+from lessons.callbacks import runs_whole
 
 SLUG = vh.SLUG
 DEPTHS = tuple(range(2, 31))
@@ -37,6 +38,7 @@ DEFAULTS = {**compute.RunSpec().to_dict(), "view": VIEWS[0], "axes": "fixed", "s
 
 # ----- training ------------------------------------------------------------------------------------
 
+@runs_whole
 def start_training(page: ui.LessonPage) -> None:
     """The Train button's callback: stop a live run of this student, store a new one and train it in a
     thread. It never waits: the thread waits for the lesson's warm-up (see jobs.py)."""
@@ -50,12 +52,14 @@ def start_training(page: ui.LessonPage) -> None:
     jobs.start([run], vh.live_data)
 
 
+@runs_whole
 def stop_training() -> None:
     from lessons.gradients import jobs
 
     jobs.stop(vh.session_runs() + vh.compare_runs())
 
 
+@runs_whole
 def _apply_preset(page: ui.LessonPage, key: str) -> None:
     page.set_values(compute.PRESETS[key].spec.to_dict())
 

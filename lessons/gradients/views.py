@@ -8,6 +8,7 @@ import streamlit as st
 from lessons import ui
 from lessons.gradients import charts, compute, diagnosis, readings
 from lessons.gradients import view_helpers as vh
+from lessons.callbacks import runs_whole
 
 VIEWS = ("Norms", "Gradient flow", "Heatmap", "Distributions", "Updates and activations", "Diagnosis", "Compare")
 HEATMAP_ORDERS = ("layer order", "largest value")
@@ -158,6 +159,7 @@ def displayed_pair(specs) -> tuple[compute.Run, compute.Run] | None:
     return None
 
 
+@runs_whole
 def start_compare(page: ui.LessonPage, a: str, b: str) -> None:
     from lessons.gradients import jobs
 

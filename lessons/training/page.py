@@ -22,6 +22,7 @@ import streamlit as st
 from lessons import ui
 from lessons.training import charts, compute, content, curves, evaluation, run_store
 from lessons.training.precompute import PRESET_FILE
+from lessons.callbacks import runs_whole
 
 SLUG = "training"
 RUNS_KEY = f"{SLUG}.runs"  # not "_"-prefixed: Reset puts controls back but keeps the runs
@@ -71,15 +72,18 @@ def session_runs() -> list[compute.Run]:
     return runs
 
 
+@runs_whole
 def _rename(run: compute.Run, key: str) -> None:
     run.name = (st.session_state.get(key) or "").strip()[:60] or run.spec.describe()
 
 
+@runs_whole
 def _delete(run_id: int) -> None:
     runs = st.session_state.get(RUNS_KEY, [])
     runs[:] = [r for r in runs if r.run_id != run_id]
 
 
+@runs_whole
 def _apply_preset(page: ui.LessonPage, key: str) -> None:
     page.set_values(compute.PRESETS[key].spec.to_dict())
 

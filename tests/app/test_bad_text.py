@@ -25,21 +25,6 @@ BAD_TEXTS = {
 STARTS = {"embeddings": [{"source": "words"}, {"source": "sentences"}]}
 
 
-def _open(slug: str, view: str | None, start: dict | None = None) -> AppTest:
-    at = AppTest.from_string(f"from lessons.registry import get; get({slug!r}).render()", default_timeout=300)
-    if view is not None:
-        at.session_state[f"{slug}.view"] = view
-    for name, value in (start or {}).items():
-        at.session_state[f"{slug}.{name}"] = value
-    at.run()
-    return at
-
-
-def _views(slug: str) -> list[str | None]:
-    picker = [w for w in _open(slug, None).segmented_control if w.key == f"{slug}.view"]
-    return list(picker[0].options) if picker else [None]
-
-
 def _text_boxes(at: AppTest) -> list[str]:
     return [walk.name_of(w) for w in walk.widgets(at) if isinstance(w, (TextInput, TextArea))]
 
@@ -56,9 +41,9 @@ LESSONS_WITH_TEXT = ["architecture", "attention", "embeddings"]  # the builder's
 @pytest.mark.parametrize("slug", [lesson.slug for lesson in registry.LESSONS])
 def test_every_text_box_takes_bad_text_without_breaking_the_page(slug):
     failures, boxes_seen, tested = [], 0, set()
-    for view in _views(slug):
+    for view in walk.views_of(walk.open_lesson(slug), slug):
         for start in [None] + STARTS.get(slug, []):
-            at = _open(slug, view, start)
+            at = walk.open_lesson(slug, view, start)
             for name in _text_boxes(at):  # one page per view: each text follows the last (a change, as a student types)
                 boxes_seen += 1
                 if name in tested:  # a box several views share: once (attention's e2e walk types into every view)
@@ -67,7 +52,7 @@ def test_every_text_box_takes_bad_text_without_breaking_the_page(slug):
                 for what, text in BAD_TEXTS.items():
                     box = walk.find(at, name, "text_area") or walk.find(at, name, "text_input")
                     if box is None:  # the last text hid it (a failure is reported below): start again
-                        at = _open(slug, view, start)
+                        at = walk.open_lesson(slug, view, start)
                         box = walk.find(at, name, "text_area") or walk.find(at, name, "text_input")
                     box.set_value(text)
                     at.run()
@@ -76,3 +61,5 @@ def test_every_text_box_takes_bad_text_without_breaking_the_page(slug):
                     failures += [f"{where}: rendered as HTML: {h[:80]}" for h in _html_elements(at) if "zq" in h]
     assert not failures, "\n".join(failures)
     assert (boxes_seen > 0) == (slug in LESSONS_WITH_TEXT), boxes_seen  # the discovery found them
+    if slug == "embeddings":
+        assert "embeddings.typed" in tested, tested  # STARTS reached the typed words and sentences box

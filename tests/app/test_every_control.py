@@ -28,16 +28,8 @@ pytestmark = pytest.mark.skipif(os.environ.get("LOOK_INSIDE_WALK") != "1",
                                 reason="the full control walk is opt-in (LOOK_INSIDE_WALK=1): too slow for the suite yet")
 
 
-def _open(slug: str, view: str | None) -> AppTest:
-    at = AppTest.from_string(f"from lessons.registry import get; get({slug!r}).render()", default_timeout=TIMEOUT)
-    if view is not None:
-        at.session_state[f"{slug}.view"] = view
-    at.run()
-    return at
-
-
 def _at(slug: str, view: str | None, setup: list[walk.Change]) -> AppTest:
-    at = _open(slug, view)
+    at = walk.open_lesson(slug, view, timeout=TIMEOUT)
     for change in setup:
         change.apply(at)
         at.run()
@@ -79,17 +71,17 @@ def _walk_from(slug: str, view: str | None, setup: list[walk.Change], skip: set[
 
 @pytest.mark.parametrize("slug", LESSONS)
 def test_every_control_of_every_view(slug):
-    home = _open(slug, None)
+    home = walk.open_lesson(slug, timeout=TIMEOUT)
     assert not walk.problems(home), walk.problems(home)
-    picker = [w for w in home.segmented_control if w.key == f"{slug}.view"]
-    views = list(picker[0].options) if picker else [None]
-    names = {view: {walk.name_of(w) for w in walk.widgets(_open(slug, view))} for view in views}
+    views = walk.views_of(home, slug)
+    names = {view: {walk.name_of(w) for w in walk.widgets(walk.open_lesson(slug, view, timeout=TIMEOUT))}
+             for view in views}
     on_every_view = set.intersection(*names.values())  # the header, try-this cards, quiz: walked once
     skip = {f"{slug}.view"}
     failures = _walk_from(slug, views[0], [], skip, only=on_every_view)
     for view in views:
         failures += _walk_from(slug, view, [], skip | on_every_view)
-        at = _open(slug, view)
+        at = walk.open_lesson(slug, view, timeout=TIMEOUT)
         toggles = [c for w in walk.widgets(at) if walk.name_of(w) not in skip
                    and walk.kind_of(w) in ("toggle", "checkbox") for c in walk.changes(w)]
         for toggle in toggles:

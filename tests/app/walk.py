@@ -158,3 +158,20 @@ def problems(at: AppTest) -> list[str]:
     found = [f"exception: {e.value}"[:300] for e in at.exception]
     found += [f"error: {e.value}"[:300] for e in at.error if str(e.value).startswith("Could not")]
     return found
+
+
+def open_lesson(slug: str, view: str | None = None, start: dict | None = None, timeout: int = 300) -> AppTest:
+    """A lesson's page after its first run, on `view` (None: its default) with `start` values set."""
+    at = AppTest.from_string(f"from lessons.registry import get; get({slug!r}).render()", default_timeout=timeout)
+    if view is not None:
+        at.session_state[f"{slug}.view"] = view
+    for name, value in (start or {}).items():
+        at.session_state[f"{slug}.{name}"] = value
+    at.run()
+    return at
+
+
+def views_of(at: AppTest, slug: str) -> list[str | None]:
+    """The options of the lesson's View picker on `at`; [None] for a lesson without one."""
+    picker = [w for w in at.segmented_control if w.key == f"{slug}.view"]
+    return list(picker[0].options) if picker else [None]

@@ -122,7 +122,8 @@ def wait_until(page, condition, timeout_ms: int = 60_000, what: str = "the condi
         if condition():
             return
         page.wait_for_timeout(100)
-    raise AssertionError(f"waited {timeout_ms / 1000:.0f} s for {what}")
+    text = page.locator("body").inner_text()[:3000]  # what the student saw, to tell why it never came
+    raise AssertionError(f"waited {timeout_ms / 1000:.0f} s for {what}; the page's text begins with:\n{text}")
 
 
 def open_view(page, slug: str, view: str, pictures: str, timeout_ms: int = 120_000) -> int:
