@@ -4,12 +4,13 @@ Streamlit checks for a waiting rerun at every session-state access (``SafeSessio
 yield check in ``__getitem__``, ``__setitem__``, ``__contains__``...), also inside a callback. A
 click that arrives while a callback runs therefore stops the callback at its next
 ``st.session_state`` access, and its remaining work is lost: Streamlit catches the
-``RerunException`` as if the callback had asked for a rerun. CI saw exactly this on a fresh, busy
-server: Train, then two view clicks within 100 ms, and the run Train was storing never appeared.
+``RerunException`` as if the callback had asked for a rerun (tests/unit/test_callbacks.py shows it
+on Streamlit's own SafeSessionState). The gradients CI flake (Train, then a view click, on a fresh
+server) is a different loss, still open: there the callback is never called at all.
 
 ``runs_whole`` turns the yield check off for the callback's duration, and marks the thread as
-inside a callback (``in_callback``: ``LessonPage.set_values`` cleans the share link only there). The waiting rerun is not
-lost: Streamlit handles it at its first check after the callbacks (``ScriptRunner._run_script``
+inside a callback (``in_callback``: ``LessonPage.set_values`` cleans the share link only there, so
+a callback that calls set_values must be decorated). The waiting rerun is not lost: Streamlit handles it at its first check after the callbacks (``ScriptRunner._run_script``
 checks right after ``on_script_will_rerun``). ``st.rerun()`` inside the callback still works: it
 raises directly, not through the yield check.
 """
