@@ -5,7 +5,7 @@ process_settings.apply()  # before anything imports torch or numba: one torch th
 
 import streamlit as st  # noqa: E402
 
-from lessons import home, registry, ui  # noqa: E402
+from lessons import course_path, home, registry, ui  # noqa: E402
 
 st.set_page_config(page_title="Look inside deep learning models", page_icon=":material/biotech:",
                    layout="wide")
@@ -26,3 +26,5 @@ for phase, phase_title in registry.PHASES.items():
 page = st.navigation(sections)
 ui.presenter_toggle()
 page.run()  # a lesson starts its own warm-up and waits for nothing else (lessons/warmup.py)
+if page.url_path in lesson_pages:
+    course_path.next_lesson_links(page.url_path, lesson_pages)

@@ -8,18 +8,21 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from lessons import registry
+from lessons import course_path, registry
 
 
-def _lesson_link(lesson: registry.Lesson, pages: Mapping[str, st.Page], note: str = "") -> None:
-    """The lesson's title (a link once the lesson is ready) and, under it, what the student will see.
-    The summary is not part of the link: a page link is one line and cuts a long label off."""
+def _lesson_link(lesson: registry.Lesson, pages: Mapping[str, st.Page], note: str = "",
+                 progress: bool = False) -> None:
+    """The lesson's title (a link once the lesson is ready) and, under it, what the student will see
+    and (progress=True) what this browser session did there. The summary is not part of the link: a
+    page link is one line and cuts a long label off."""
     with st.container(gap=None):
         if lesson.slug in pages:
             st.page_link(pages[lesson.slug], label=f"**{lesson.title}**{note}", icon=lesson.icon)
         else:
             st.markdown(f"{lesson.title} *(in preparation)*{note}")
-        st.caption(lesson.summary)
+        status = course_path.status_note(lesson.slug) if progress else ""
+        st.caption(lesson.summary + (f" **Your progress: {status}.**" if status else ""))
 
 
 def render(pages: Mapping[str, st.Page]) -> None:
@@ -36,9 +39,10 @@ def render(pages: Mapping[str, st.Page]) -> None:
             lessons = [lesson for lesson in registry.COURSE if phase in lesson.phases]
             st.markdown(f"**{phase_title}**")
             for lesson in lessons:
-                _lesson_link(lesson, pages)
+                _lesson_link(lesson, pages, progress=True)
         order = " → ".join(registry.get(slug).title for slug in registry.RECOMMENDED_ORDER)
-        st.caption(f"Studying alone? Take them in this order: {order}.")
+        st.caption(f"Studying alone? Take them in this order: {order}. Each lesson ends with a link to the next.")
+        st.info(course_path.summary(), icon=":material/checklist:")
     with guide_col:
         st.subheader("Which visualization do I need?")
         goal = st.radio("My goal", list(registry.GOALS), format_func=registry.GOALS.get, key="home.goal",

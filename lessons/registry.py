@@ -42,8 +42,9 @@ class Lesson:
     def render(self) -> None:
         """Draw the page with its warm-up: a light page first draws, then starts warming; any other
         page starts warming and waits for its own steps (never another lesson's) before drawing."""
-        from lessons import warmup
+        from lessons import course_path, warmup
 
+        course_path.mark_opened(self.slug)
         if self.light_first_render:  # draw first, then warm: the imports do not slow this first run
             importlib.import_module(self.page_module).render()
             warmup.start(self.slug)

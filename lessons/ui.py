@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from lessons import warmup
+from lessons import course_path, warmup
 from lessons.callbacks import in_callback, runs_whole
 
 PRESENTER_KEY = "presenter"
@@ -376,6 +376,7 @@ class LessonPage:
             choice = st.radio(q.prompt, q.options, index=None, key=f"{self.slug}._quiz.{i}")
             if choice is None:
                 continue
+            course_path.record_answer(self.slug, i, q.options.index(choice) == q.answer)
             if q.options.index(choice) == q.answer:
                 st.success("Right. " + q.explanation)
             else:

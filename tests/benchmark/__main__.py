@@ -20,9 +20,15 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from lessons import registry
-from tests.benchmark import browser as web
-from tests.benchmark import protocol
+from lessons import process_settings
+
+# Before torch is imported: the compute rows run as the server computes, one torch thread per
+# computation (lessons/process_settings.py). Without it torch took both cores in this process.
+process_settings.apply()
+
+from lessons import registry  # noqa: E402
+from tests.benchmark import browser as web  # noqa: E402
+from tests.benchmark import protocol  # noqa: E402
 from tests.benchmark.report import Row, matmul_gflops, markdown_table, with_peer
 
 RESULTS = Path(__file__).with_name("results")

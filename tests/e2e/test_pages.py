@@ -27,3 +27,19 @@ def test_lesson_renders_with_charts(open_page, slug):
     assert page.locator('[data-testid="stDialog"]').count() == 0, "page not found dialog"
     page.locator(CHARTS).first.wait_for(timeout=60_000)
     assert page.locator(CHARTS).count() >= 1
+
+
+def test_next_lesson_link_leads_along_the_course_and_home_shows_the_progress(open_page):
+    """The path through the course in a real browser: the link at the end of a page opens the next lesson
+    in the recommended order, and the course map then shows both lessons as opened in this session."""
+    first, second = registry.RECOMMENDED_ORDER[:2]
+    page = open_page(first)
+    page.get_by_role("link", name=f"Next lesson: {registry.get(second).title}").click()
+    wait_until(page, lambda: page.url.split("?")[0].endswith(f"/{second}"), what="the next lesson's URL")
+    wait_until(page, lambda: f"Previous lesson: {registry.get(first).title}" in page.locator("body").inner_text(),
+               120_000, what="the next lesson drawn, with its link back")
+    page.get_by_role("link", name="Course map").first.click()
+    wait_until(page, lambda: "you have opened 2 of 9 lessons" in page.locator("body").inner_text(), 60_000,
+               what="the course map with this session's progress")
+    assert page.locator("body").inner_text().count("Your progress: opened") == 2
+    assert exceptions(page) == []
