@@ -147,6 +147,7 @@ async def concurrency(rows: list[Row], slugs: list[str], sessions: int, playwrig
             await context.close()
         await chromium.close()
         await server_alone(rows, server, sessions, slugs, requests)
+        await replica_capacity(rows, server, slugs, requests)
     finally:
         server.stop()
 
@@ -192,6 +193,34 @@ async def server_alone(rows: list[Row], server, sessions: int, slugs: list[str],
         rows.append(Row(f"{label}: median", statistics.median(times), "s", None))
         rows.append(Row(f"{label}: p95", p95(times), "s", None,
                         note=f"server CPU {server.cpu_seconds() - cpu:.2f} s"))
+
+
+CAPACITY_P95_SECONDS = 1.0  # issue 19: a replica serves N students if N clicking at once see p95 under this
+CAPACITY_STEPS = (4, 8, 12, 16, 24, 32, 48, 64)
+
+
+async def replica_capacity(rows: list[Row], server, slugs: list[str], requests: dict[str, list[bytes]]) -> None:
+    """How many students one replica (this server, this machine's cores) serves: the largest class in
+    CAPACITY_STEPS whose open + change, replayed for every student at the same moment without browsers,
+    finishes with no error and p95 under CAPACITY_P95_SECONDS. The README's "Serving a class" rule
+    rests on this figure. Students clicking at exactly the same moment is the worst case of a class."""
+    recorded = [slug for slug in slugs if slug in requests]
+    if not recorded:
+        return
+    served, tried = 0, []
+    for students in CAPACITY_STEPS:
+        results = await asyncio.gather(*(protocol.replay(server.url, requests[recorded[i % len(recorded)]])
+                                         for i in range(students)), return_exceptions=True)
+        done = [r for r in results if not isinstance(r, BaseException)]
+        errors = len(results) - len(done) + sum(exceptions for _, _, exceptions in done)
+        worst = p95([sum(seconds) for seconds, _, _ in done]) if done else float("nan")
+        tried.append(f"{students}: p95 {worst:.2f} s" + (f", {errors} errors" if errors else ""))
+        if errors or not worst < CAPACITY_P95_SECONDS:
+            break
+        served = students
+    rows.append(Row(f"students one replica serves at once (p95 < {CAPACITY_P95_SECONDS:g} s, no error; "
+                    f"{len(recorded)} lessons' open + change replayed, the server alone)", served, "students",
+                    None, better="higher", note="; ".join(tried)))
 
 
 async def burst(rows: list[Row], server, sessions: int, student, what: str, budget: float | None) -> None:
