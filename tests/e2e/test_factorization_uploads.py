@@ -2,43 +2,17 @@
 factorized in every view that takes a photo; a corrupt file, a truncated JPEG and a 20000 x 20000 PNG
 (a decompression bomb) each get a plain message in the photo's section while the rest of the page keeps
 working, and a good photo uploaded afterwards is factorized again."""
-import io
-import struct
-import zlib
-
 import numpy as np
 import pytest
 from PIL import Image
 
 from data import IMAGES_DIR
+from tests.e2e.bad_files import BAD_UPLOADS, bad_bytes, png_bytes
 from tests.e2e.conftest import choose
 from tests.e2e.factorization_steps import body, charts, errors, images, pick, settled, upload
 
 HEAD = "head conv (1280 ch, 7 px)"
 NO_PHOTO = "Nothing to show until a photo is chosen."
-
-
-def jpeg_bytes(image: Image.Image) -> bytes:
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=90)
-    return out.getvalue()
-
-
-def png_bytes(image: Image.Image) -> bytes:
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
-
-
-def huge_png(side: int = 20_000) -> bytes:
-    """A valid greyscale PNG of side x side black pixels, written row by row (never held in memory)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    packer, row = zlib.compressobj(9), b"\x00" * (side + 1)  # filter byte 0, then the row's pixels
-    pixels = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", pixels) + chunk(b"IEND", b""))
 
 
 @pytest.fixture(scope="module")
@@ -105,22 +79,6 @@ def test_rgba_and_greyscale_pngs_are_factorized(open_page, mode):
             and f"For the whole image the model says {model_says(data)} (" in body(page))
     pick(page, "View", "Three ways")
     settled(page, f"{mode} three ways", lambda: "adjusted Rand index" in body(page) and images(page) == 3)
-
-
-BAD_UPLOADS = {
-    "corrupt": ("junk.jpg", "image/jpeg", "This file is not a readable JPEG, PNG or WebP image."),
-    "truncated": ("cut.jpg", "image/jpeg", "The image is damaged (truncated or corrupt) and cannot be decoded."),
-    "bomb": ("huge.png", "image/png", "The image has too many pixels (over 40 megapixels)"),
-}
-
-
-def bad_bytes(kind: str) -> bytes:
-    if kind == "corrupt":
-        return np.random.default_rng(0).integers(0, 256, 50_000, dtype=np.uint8).tobytes()
-    if kind == "truncated":
-        whole = jpeg_bytes(Image.open(IMAGES_DIR / "astronaut.jpg").convert("RGB"))
-        return whole[: len(whole) // 2]
-    return huge_png()
 
 
 @pytest.mark.parametrize("kind", list(BAD_UPLOADS))
