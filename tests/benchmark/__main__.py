@@ -305,6 +305,15 @@ async def concurrency_rows(slugs: list[str]) -> list[Row]:
     return rows
 
 
+async def upload_rows(uploads: int) -> list[Row]:
+    from playwright.async_api import async_playwright
+
+    from tests.benchmark.uploads import upload_memory_rows
+
+    async with async_playwright() as playwright:
+        return await upload_memory_rows(playwright, uploads)
+
+
 async def first_minute_only_rows(slugs: list[str], quick: bool) -> list[Row]:
     from playwright.async_api import async_playwright
 
@@ -331,6 +340,10 @@ async def browser_rows(slugs: list[str], quick: bool) -> list[Row]:
             except Exception as error:  # keep every figure measured so far
                 rows.append(Row("8 concurrent sessions: could not run", float("nan"), "s", None,
                                 note=f"{type(error).__name__}: {error}"[:120]))
+        if "activations" in slugs:
+            from tests.benchmark.uploads import upload_memory_rows
+
+            rows += await upload_memory_rows(playwright, 20 if quick else 100)
     return first + rows
 
 
@@ -350,25 +363,28 @@ def main() -> None:
     parser.add_argument("--readme", action="store_true", help="also put the table into README.md")
     parser.add_argument("--concurrency-only", action="store_true", help="only the concurrent sessions")
     parser.add_argument("--first-minute-only", action="store_true", help="only the first-minute rows")
+    parser.add_argument("--uploads-only", action="store_true", help="only the memory after 100 uploads")
     args = parser.parse_args()
     slugs = args.only or [lesson.slug for lesson in registry.LESSONS]
     started = time.time()
     peak = matmul_gflops()
     rows = [Row("fp32 matrix multiply (this machine)", peak, "GFLOP/s", None, better="higher")]
-    if not (args.concurrency_only or args.first_minute_only):
+    if not (args.concurrency_only or args.first_minute_only or args.uploads_only):
         rows.append(home_script_row())
         rows += lesson_compute_rows(slugs, peak)
     if args.concurrency_only:
         rows += asyncio.run(concurrency_rows(slugs))
     elif args.first_minute_only:
         rows += asyncio.run(first_minute_only_rows(slugs, args.quick))
+    elif args.uploads_only:
+        rows += asyncio.run(upload_rows(20 if args.quick else 100))
     elif not args.no_browser:
         rows += asyncio.run(browser_rows(slugs, args.quick))
     rows = [with_peer(row) for row in rows]
     machine = f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}"
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     RESULTS.mkdir(exist_ok=True)
-    partial = bool(args.only or args.no_browser or args.concurrency_only or args.first_minute_only)
+    partial = bool(args.only or args.no_browser or args.concurrency_only or args.first_minute_only or args.uploads_only)
     stem = "partial" if partial else "latest"  # a partial run never replaces the full table
     (RESULTS / f"{stem}.json").write_text(json.dumps(
         {"date": stamp, "machine": machine, "seconds": time.time() - started, "quick": args.quick,
