@@ -6,7 +6,8 @@ click that arrives while a callback runs therefore stops the callback at its nex
 ``st.session_state`` access, and its remaining work is lost: Streamlit catches the
 ``RerunException`` as if the callback had asked for a rerun (tests/unit/test_callbacks.py shows it
 on Streamlit's own SafeSessionState). The gradients CI flake (Train, then a view click, on a fresh
-server) is a different loss, still open: there the callback is never called at all.
+server) was a different loss: there the callback was never called, though the button's value was
+True in the script body; the gradients page now starts such a run from the body (TRAIN_HANDLED).
 
 ``runs_whole`` turns the yield check off for the callback's duration, and marks the thread as
 inside a callback (``in_callback``: ``LessonPage.set_values`` cleans the share link only there, so
