@@ -1,0 +1,26 @@
+"""Run a lesson's notebook as a student would: a fresh Jupyter kernel (ipykernel, driven by nbclient) executes
+its cells in order in a folder of the test's choosing. Each lesson's do-it-yourself test calls this instead
+of running diy.py, so the notebook is what the lesson's numbers are checked on."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbclient
+
+from lessons.notebooks import notebook
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_notebook(slug: str, cwd: Path, timeout: float = 600, env: dict[str, str] | None = None) -> str:
+    """Execute lesson `slug`'s notebook with `cwd` as the kernel's working folder (where it saves its
+    pictures) and the repository on PYTHONPATH (its `data` and `models` packages), offline.
+    Returns what its code cells printed (stdout), in order; a failing cell raises CellExecutionError
+    with the cell's traceback. `env` adds to (or overrides) the kernel's environment."""
+    executed = notebook(slug)
+    client = nbclient.NotebookClient(executed, timeout=timeout, kernel_name="python3",
+                                     resources={"metadata": {"path": str(cwd)}})
+    client.execute(env={**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", **(env or {})})
+    return "".join(output.get("text", "") for cell in executed.cells if cell.cell_type == "code"
+                   for output in cell.get("outputs", []) if output.get("name") == "stdout")
