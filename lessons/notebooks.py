@@ -103,6 +103,8 @@ def notebook(slug: str, script: str | Path | None = None) -> nbformat.NotebookNo
             cells.append(nbformat.v4.new_markdown_cell(docstring))
         if source.strip():
             cells.append(nbformat.v4.new_code_cell(source))
+    for i, cell in enumerate(cells):
+        cell.id = f"cell-{i}"  # the same notebook every time (nbformat's default ids are random)
     built = nbformat.v4.new_notebook(cells=cells, metadata=KERNEL)
     nbformat.validate(built)
     return built
