@@ -3,23 +3,25 @@
 The script `lessons/<slug>/diy.py` is cut into code cells at its `# %%` markers (jupytext's percent
 format; a `# %% [markdown]` cell becomes Markdown), so the notebook runs exactly the code the page shows
 and the lesson's test runs. The texts come from the lesson's content.py: WHY, OBJECTIVES and DIY_CAPTION,
-read as literals without importing it (no streamlit, no torch: building a notebook costs milliseconds).
+read as literals without importing it. The page's download (`notebook_json`) is plain JSON built in a few
+milliseconds: no streamlit, no torch, not even jupytext or nbformat (0.5 s of imports each); `notebook`
+returns the same notebook as an nbformat node.
 
     python -m lessons.notebooks [OUT_DIR]    # writes OUT_DIR/<slug>.ipynb for every ready lesson (default notebooks/)
 """
 from __future__ import annotations
 
 import ast
+import json
+import re
 import sys
 from functools import lru_cache
 from pathlib import Path
 
-import jupytext
-import nbformat
-
 LESSONS = Path(__file__).resolve().parent
 ROOT = LESSONS.parent
 TEXTS = ("WHY", "OBJECTIVES", "DIY_CAPTION")  # what a lesson's content.py says, in the notebook's order
+CELL_MARKER = re.compile(r"^# %%(.*)$")  # "# %%", "# %% [markdown]", "# %% a title"
 KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
           "language_info": {"name": "python"}}
 
@@ -84,36 +86,59 @@ def introduction(slug: str, texts: dict, script_name: str, needs: list[str]) -> 
     return cells
 
 
-def notebook(slug: str, script: str | Path | None = None) -> nbformat.NotebookNode:
-    """Lesson `slug` as a notebook (nbformat 4): Markdown cells with its title, why, objectives and
-    do-it-yourself caption, then `script` (default lessons/<slug>/diy.py) cut at its `# %%` markers,
-    its docstring as a Markdown cell."""
+def percent_cells(code: str) -> list[tuple[str, str]]:
+    """The (kind, source) cells of a script in jupytext's percent format: a `# %%` line starts a code cell,
+    `# %% [markdown]` a Markdown cell whose lines drop their leading `# `; the code before the first marker
+    is a cell too. Empty cells are left out."""
+    cells: list[tuple[str, list[str]]] = [("code", [])]
+    for line in code.splitlines():
+        marker = CELL_MARKER.match(line)
+        if marker:
+            cells.append(("markdown" if marker.group(1).strip() in ("[markdown]", "[md]") else "code", []))
+        else:
+            cells[-1][1].append(line)
+    found = []
+    for kind, lines in cells:
+        if kind == "markdown":
+            lines = [line[2:] if line.startswith("# ") else line.lstrip("#") for line in lines]
+        source = "\n".join(lines).strip("\n")
+        if source.strip():
+            found.append((kind, source))
+    return found
+
+
+def notebook_dict(slug: str, script: str | Path | None = None) -> dict:
+    """Lesson `slug` as a notebook (nbformat 4.5, as plain JSON data): Markdown cells with its title, why,
+    objectives and do-it-yourself caption, then `script` (default lessons/<slug>/diy.py) cut at its `# %%`
+    markers, its docstring as a Markdown cell."""
     script = Path(script) if script is not None else LESSONS / slug / "diy.py"
     code = script.read_text()
     texts = lesson_texts(script.with_name("content.py"))
     shown_name = script.relative_to(ROOT).as_posix() if script.is_relative_to(ROOT) else script.name
-    cells = [nbformat.v4.new_markdown_cell(text)
-             for text in introduction(slug, texts, shown_name, local_packages_imported(code))]
-    for i, cell in enumerate(jupytext.reads(code, fmt="py:percent").cells):
-        if cell.cell_type != "code":
-            cells.append(nbformat.v4.new_markdown_cell(cell.source))
-            continue
-        docstring, source = split_docstring(cell.source) if i == 0 else (None, cell.source)
-        if docstring:
-            cells.append(nbformat.v4.new_markdown_cell(docstring))
-        if source.strip():
-            cells.append(nbformat.v4.new_code_cell(source))
-    for i, cell in enumerate(cells):
-        cell.id = f"cell-{i}"  # the same notebook every time (nbformat's default ids are random)
-    built = nbformat.v4.new_notebook(cells=cells, metadata=KERNEL)
+    cells = [("markdown", text) for text in introduction(slug, texts, shown_name, local_packages_imported(code))]
+    for i, (kind, source) in enumerate(percent_cells(code)):
+        docstring, source = split_docstring(source) if i == 0 and kind == "code" else (None, source)
+        cells += [("markdown", docstring)] if docstring else []
+        cells += [(kind, source)] if source.strip() else []
+    return {"nbformat": 4, "nbformat_minor": 5, "metadata": KERNEL,
+            "cells": [{"cell_type": kind, "id": f"cell-{i}", "metadata": {}, "source": source,  # fixed ids: the
+                       **({"execution_count": None, "outputs": []} if kind == "code" else {})}  # same file each time
+                      for i, (kind, source) in enumerate(cells)]}
+
+
+def notebook(slug: str, script: str | Path | None = None):
+    """The notebook of `notebook_dict` as a validated nbformat.NotebookNode."""
+    import nbformat
+
+    built = nbformat.from_dict(notebook_dict(slug, script))
     nbformat.validate(built)
     return built
 
 
 @lru_cache(maxsize=32)
 def notebook_json(slug: str, script: str | None = None) -> str:
-    """The notebook as .ipynb text, built once per process (it changes only with the code)."""
-    return nbformat.writes(notebook(slug, script))
+    """The notebook as .ipynb text (nbformat's layout), built once per process: it changes only with the code."""
+    return json.dumps(notebook_dict(slug, script), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def write_all(out_dir: str | Path = "notebooks") -> list[Path]:

@@ -390,7 +390,7 @@ class LessonPage:
         st.subheader("Do it yourself")
         st.markdown(intro)
         st.code(Path(script).read_text(), language="python", line_numbers=True)
-        from lessons import notebooks  # jupytext and nbformat, only where a page shows its code
+        from lessons import notebooks
 
         st.download_button("Download as a Jupyter notebook", notebooks.notebook_json(self.slug, str(script)),
                            file_name=f"{self.slug}.ipynb", mime="application/x-ipynb+json", on_click="ignore",
