@@ -22,6 +22,8 @@ LESSONS = Path(__file__).resolve().parent
 ROOT = LESSONS.parent
 TEXTS = ("WHY", "OBJECTIVES", "DIY_CAPTION")  # what a lesson's content.py says, in the notebook's order
 CELL_MARKER = re.compile(r"^# %%(.*)$")  # "# %%", "# %% [markdown]", "# %% a title"
+SAVED_PICTURE = re.compile(r"""\.save(?:fig)?\(\s*["']([\w.-]+\.png)["']""")  # .save("x.png"), .savefig("x.png")
+SHOW_TAG = "show-saved-pictures"  # the one code cell that is not the script's: it shows what the script saved
 KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
           "language_info": {"name": "python"}}
 
@@ -110,7 +112,7 @@ def percent_cells(code: str) -> list[tuple[str, str]]:
 def notebook_dict(slug: str, script: str | Path | None = None) -> dict:
     """Lesson `slug` as a notebook (nbformat 4.5, as plain JSON data): Markdown cells with its title, why,
     objectives and do-it-yourself caption, then `script` (default lessons/<slug>/diy.py) cut at its `# %%`
-    markers, its docstring as a Markdown cell."""
+    markers, its docstring as a Markdown cell; last, a cell (tagged SHOW_TAG) that shows the PNG files it saves."""
     script = Path(script) if script is not None else LESSONS / slug / "diy.py"
     code = script.read_text()
     texts = lesson_texts(script.with_name("content.py"))
@@ -120,10 +122,23 @@ def notebook_dict(slug: str, script: str | Path | None = None) -> dict:
         docstring, source = split_docstring(source) if i == 0 and kind == "code" else (None, source)
         cells += [("markdown", docstring)] if docstring else []
         cells += [(kind, source)] if source.strip() else []
+    cells += show_saved_pictures(code)
     return {"nbformat": 4, "nbformat_minor": 5, "metadata": KERNEL,
-            "cells": [{"cell_type": kind, "id": f"cell-{i}", "metadata": {}, "source": source,  # fixed ids: the
-                       **({"execution_count": None, "outputs": []} if kind == "code" else {})}  # same file each time
+            "cells": [{"cell_type": kind, "id": f"cell-{i}", "source": source,  # fixed ids: the same file each time
+                       "metadata": {"tags": [SHOW_TAG]} if kind == "code" and SHOW_TAG in source else {},
+                       **({"execution_count": None, "outputs": []} if kind == "code" else {})}
                       for i, (kind, source) in enumerate(cells)]}
+
+
+def show_saved_pictures(code: str) -> list[tuple[str, str]]:
+    """Cells that show the PNG files the script saves (in its working folder) inside the notebook."""
+    pictures = list(dict.fromkeys(SAVED_PICTURE.findall(code)))
+    if not pictures:
+        return []
+    shown = "\n".join(f'display(Image("{name}"))' for name in pictures)
+    return [("markdown", "The picture" + ("s" if len(pictures) > 1 else "") + " the code saved, "
+             + ", ".join(f"`{name}`" for name in pictures) + ", beside this notebook:"),
+            ("code", f"# {SHOW_TAG}: not part of the script\nfrom IPython.display import Image, display\n\n{shown}")]
 
 
 def notebook(slug: str, script: str | Path | None = None):

@@ -22,8 +22,14 @@ ROOT = Path(__file__).resolve().parents[2]
 READY = [lesson for lesson in COURSE if lesson.ready]
 
 
+def script_cells(notebook: nbformat.NotebookNode) -> list:
+    """The code cells that come from the script (not the last one, which shows the saved pictures)."""
+    return [cell for cell in notebook.cells
+            if cell.cell_type == "code" and notebooks.SHOW_TAG not in cell.metadata.get("tags", [])]
+
+
 def code_of(notebook: nbformat.NotebookNode) -> str:
-    return "\n\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    return "\n\n".join(cell.source for cell in script_cells(notebook))
 
 
 def statements(code: str, drop_docstring: bool = False) -> str:
@@ -53,7 +59,11 @@ def test_the_notebooks_code_is_the_script_in_several_cells(lesson):
     script = (ROOT / "lessons" / lesson.slug / "diy.py").read_text()
     built = notebooks.notebook(lesson.slug)
     assert statements(code_of(built)) == statements(script, drop_docstring=True)
-    assert sum(cell.cell_type == "code" for cell in built.cells) == script.count("\n# %%") + 1 >= 3
+    assert len(script_cells(built)) == script.count("\n# %%") + 1 >= 3
+    saved = sorted(set(re.findall(r"\"(\w+\.png)\"", script)))
+    shown = [cell for cell in built.cells if cell not in script_cells(built) and cell.cell_type == "code"]
+    assert [sorted(re.findall(r'Image\("(\w+\.png)"\)', cell.source)) for cell in shown] == ([saved] if saved else [])
+    assert all(cell.source.startswith(f"# {notebooks.SHOW_TAG}") for cell in shown)
 
 
 def test_a_new_lesson_needs_no_change_to_the_exporter(tmp_path):
