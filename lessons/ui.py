@@ -383,13 +383,19 @@ class LessonPage:
                 st.error("Not quite. " + q.explanation)
 
     def do_it_yourself(self, script: str | Path, intro: str) -> None:
-        """Show a standalone script (which a test runs) that reproduces the page's picture."""
+        """Show a standalone script (which a test runs) that reproduces the page's picture, and offer it
+        as a Jupyter notebook (lessons/notebooks.py: the lesson's texts, then the script cut at its `# %%` markers)."""
         self._share_link_fallback()
         if presenter_mode():
             return
         st.subheader("Do it yourself")
         st.markdown(intro)
         st.code(Path(script).read_text(), language="python", line_numbers=True)
+        from lessons import notebooks
+
+        st.download_button("Download as a Jupyter notebook", notebooks.notebook_json(self.slug, str(script)),
+                           file_name=f"{self.slug}.ipynb", mime="application/x-ipynb+json", on_click="ignore",
+                           icon=":material/download:", key=f"{self.slug}._notebook")
 
     def reading(self, items: Sequence[Reading]) -> None:
         self._share_link_fallback()

@@ -214,3 +214,6 @@ AUG_SMOOTH_HELP = ("Average the map over 6 copies of the image: as it is and mir
                    "90 %, 100 % and 110 % contrast (the normalised pixel values multiplied by 0.9, 1 and 1.1, "
                    "which stretches or shrinks every pixel's distance from the normalisation mean; as "
                    "pytorch-grad-cam's aug_smooth does).")
+
+DIY_CAPTION = ("Grad-CAM on the cat photo with pytorch-grad-cam, in a dozen lines. It prints the top class "
+               "and saves the overlay as `gradcam_cat.png`.")

@@ -9,6 +9,7 @@ from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from data import load_image
 from models.efficientnet_lite import imagenet_labels, load_efficientnet_lite0, preprocess_image
 
+# %%
 model = load_efficientnet_lite0()  # our own copy, so hooks and gradients cannot disturb anyone
 x = preprocess_image(load_image("cat"))  # (1, 3, 224, 224), normalised
 with torch.no_grad():
@@ -16,6 +17,7 @@ with torch.no_grad():
 top = int(probs.argmax())
 print(f"top class: {imagenet_labels()[top]} ({probs[top]:.0%})")
 
+# %%
 with GradCAM(model=model, target_layers=[model._head_act]) as cam:  # last conv block, 7 x 7
     heatmap = cam(input_tensor=x, targets=[ClassifierOutputTarget(top)])[0]  # (224, 224) in [0, 1]
 

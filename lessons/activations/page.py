@@ -136,7 +136,5 @@ def finish(page: ui.LessonPage, result: dict | None, missing: str = "") -> None:
         page.what_you_see([missing])
     page.try_this(content.EXPERIMENTS, result)
     page.quiz(content.QUIZ)
-    page.do_it_yourself(Path(__file__).with_name("diy.py"),
-                        "Grad-CAM on the cat photo with pytorch-grad-cam, in a dozen lines. It prints the top class "
-                        "and saves the overlay as `gradcam_cat.png`.")
+    page.do_it_yourself(Path(__file__).with_name("diy.py"), content.DIY_CAPTION)
     page.reading(content.READING)

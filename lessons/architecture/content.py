@@ -170,3 +170,17 @@ READING = [
     ui.Reading("TensorFlow Playground", "https://playground.tensorflow.org",
                "the neuron-level picture with weights as lines"),
 ]
+
+WHY = ("Before you train a model, or when you pick one up, you want to know what it is: how an input "
+       "flows from layer to layer, what shape the data has in between, where the parameters (and the "
+       "memory and compute) are, and which blocks repeat. Every model here but the two tiny digit models "
+       "is traced on PyTorch's *meta* device: shapes without values, so even a 133-million-parameter network "
+       "costs nothing to inspect.")
+
+OBJECTIVES = ["Read a layer diagram: shapes between layers, parameters per box, repeated blocks.",
+              "Tell the autograd graph's boxes apart (parameters, backward operations, saved tensors, the loss).",
+              "Work out a layer's parameter count and output shape by hand, and check it.",
+              "Spot where a model keeps its parameters and what a residual connection looks like."]
+
+DIY_CAPTION = ("The layer diagram, the parameter table and the autograd graph with the libraries "
+               "themselves (torchview, torchinfo, torchviz), on the course's digits CNN:")

@@ -20,7 +20,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from lessons import ui
-from lessons.architecture import settings
+from lessons.architecture import content, settings
 from lessons.architecture.content import READING, _experiments, _quiz
 from lessons.architecture.view_helpers import DEFAULTS, DEPTHS, SLUG, VIEWS, layer_choices, stack_controls
 from lessons.architecture.views_builder import _builder, _neurons
@@ -35,18 +35,7 @@ SHIPPED_VIEWS = ("Layer diagram",)  # views that may draw a shipped result; the 
 
 def render() -> None:
     page = ui.LessonPage(SLUG, "Model architecture", DEFAULTS)
-    page.header(
-        "Before you train a model, or when you pick one up, you want to know what it is: how an input "
-        "flows from layer to layer, what shape the data has in between, where the parameters (and the "
-        "memory and compute) are, and which blocks repeat. Every model here but the two tiny digit models "
-        "is traced on PyTorch's *meta* device: shapes without values, so even a 133-million-parameter network "
-        "costs nothing to inspect.",
-        ["Read a layer diagram: shapes between layers, parameters per box, repeated blocks.",
-         "Tell the autograd graph's boxes apart (parameters, backward operations, saved tensors, the loss).",
-         "Work out a layer's parameter count and output shape by hand, and check it.",
-         "Spot where a model keeps its parameters and what a residual connection looks like."],
-        phases=["Before training"],
-    )
+    page.header(content.WHY, content.OBJECTIVES, phases=["Before training"])
     stack_slot = _model_picker(page)
     view = page.control(st.segmented_control, "view", "View", list(VIEWS), required=True,
                         label_visibility="collapsed")
@@ -62,9 +51,7 @@ def render() -> None:
     page.what_you_see(sentences or ["Pick a view above."])
     page.try_this(_experiments(), result)
     page.quiz(_quiz())
-    page.do_it_yourself(Path(__file__).with_name("diy.py"),
-                        "The layer diagram, the parameter table and the autograd graph with the libraries "
-                        "themselves (torchview, torchinfo, torchviz), on the course's digits CNN:")
+    page.do_it_yourself(Path(__file__).with_name("diy.py"), content.DIY_CAPTION)
     page.reading(READING)
 
 

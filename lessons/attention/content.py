@@ -392,3 +392,7 @@ READING = [
     ui.Reading("Transformer Explainer (Cho et al. 2024)", "https://poloclub.github.io/transformer-explainer/"),
     ui.Reading("pytorch-grad-cam: Grad-CAM for vision transformers", "https://github.com/jacobgil/pytorch-grad-cam"),
 ]
+
+DIY_CAPTION = ("The attention of every head of all-MiniLM-L6-v2 with Hugging Face transformers (eager "
+               "attention, which returns the weights), attention rollout in a few lines of numpy, and one "
+               "head drawn with matplotlib.")

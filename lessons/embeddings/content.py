@@ -255,3 +255,6 @@ READING = (
     ui.Reading("scikit-learn: manifold learning and trustworthiness",
                "https://scikit-learn.org/stable/modules/manifold.html"),
 )
+
+DIY_CAPTION = ("scikit-learn's 8 x 8 digits projected with PCA, t-SNE and UMAP, each with its trustworthiness "
+               "and k-NN accuracy, drawn side by side with matplotlib.")

@@ -16,6 +16,7 @@ from sklearn.manifold import trustworthiness
 from sklearn.model_selection import cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 
+# %%
 x, y = load_digits(return_X_y=True)  # (1797, 64), (1797,)
 x, y = x[:500] / 16.0, y[:500]  # fewer points: quicker
 
@@ -29,6 +30,7 @@ projections = {
 }
 
 
+# %%
 def knn_accuracy(features):
     return cross_val_score(KNeighborsClassifier(10), features, y, cv=5).mean()
 

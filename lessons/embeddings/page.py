@@ -23,9 +23,7 @@ def render() -> None:
     page.view_fragment(view, draw_view, result)
     page.try_this(content.EXPERIMENTS, result)
     page.quiz(content.QUIZ)
-    page.do_it_yourself(Path(__file__).with_name("diy.py"),
-                        "scikit-learn's 8 x 8 digits projected with PCA, t-SNE and UMAP, each with its trustworthiness "
-                        "and k-NN accuracy, drawn side by side with matplotlib.")
+    page.do_it_yourself(Path(__file__).with_name("diy.py"), content.DIY_CAPTION)
     page.reading(content.READING)
 
 

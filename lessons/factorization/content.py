@@ -153,3 +153,6 @@ READING = [
     ui.Reading("scikit-learn NMF", "https://scikit-learn.org/stable/modules/generated/sklearn.decomposition.NMF.html",
                "the solver behind the library's dff"),
 ]
+
+DIY_CAPTION = ("Deep feature factorization of the cat photo with pytorch-grad-cam: five concepts of the head "
+               "layer, each labelled by the classifier head, and the overlay saved as `dff_cat.png`.")

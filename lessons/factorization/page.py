@@ -21,9 +21,7 @@ def render() -> None:
     page.view_fragment(view, draw_view, result)
     page.try_this(content.EXPERIMENTS, result)
     page.quiz(content.QUIZ)
-    page.do_it_yourself(Path(__file__).with_name("diy.py"),
-                        "Deep feature factorization of the cat photo with pytorch-grad-cam: five concepts of the head "
-                        "layer, each labelled by the classifier head, and the overlay saved as `dff_cat.png`.")
+    page.do_it_yourself(Path(__file__).with_name("diy.py"), content.DIY_CAPTION)
     page.reading(content.READING)
 
 

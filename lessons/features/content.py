@@ -230,3 +230,7 @@ READING = [
     Reading("CNN Explainer (Wang et al., 2020)", "https://poloclub.github.io/cnn-explainer/",
             "feature maps you can click, in the browser"),
 ]
+
+DIY_CAPTION = ("Activation maximization in plain PyTorch: a Fourier image with 1/f scaling and random "
+               "jitter, optimised to excite one channel of EfficientNet-Lite0; it prints the activation "
+               "and saves the picture as `channel.png`.")

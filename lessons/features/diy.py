@@ -5,6 +5,7 @@ from PIL import Image
 
 from models.efficientnet_lite import load_efficientnet_lite0
 
+# %%
 model = load_efficientnet_lite0().requires_grad_(False)  # our own copy; only the image is optimised
 size, channel, steps = 96, 3, 48
 generator = torch.Generator().manual_seed(0)
@@ -23,6 +24,7 @@ def to_image(spectrum):
     return torch.sigmoid(torch.fft.irfft2(complex_spectrum, s=(size, size), norm="ortho"))  # (1, 3, S, S) in [0, 1]
 
 
+# %%
 for step in range(steps):
     optimizer.zero_grad()
     image = to_image(spectrum)
@@ -33,6 +35,7 @@ for step in range(steps):
     loss.backward()
     optimizer.step()
 
+# %%
 with torch.no_grad():
     image = to_image(spectrum)
     model((image - 0.5) / 0.5)

@@ -55,8 +55,5 @@ def render() -> None:
     page.view_fragment(view, _section(view), result)
     page.try_this(content.EXPERIMENTS, result)
     page.quiz(content.QUIZ)
-    page.do_it_yourself(Path(__file__).with_name("diy.py"),
-                        "Activation maximization in plain PyTorch: a Fourier image with 1/f scaling and random "
-                        "jitter, optimised to excite one channel of EfficientNet-Lite0; it prints the activation "
-                        "and saves the picture as `channel.png`.")
+    page.do_it_yourself(Path(__file__).with_name("diy.py"), content.DIY_CAPTION)
     page.reading(content.READING)

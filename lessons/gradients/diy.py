@@ -11,11 +11,13 @@ import torch
 from sklearn.datasets import load_digits
 from torch import nn
 
+# %%
 digits = load_digits()
 x = torch.tensor(digits.data[:64] / 16.0, dtype=torch.float32)  # (64, 64): 64 images of 8x8 pixels
 y = torch.tensor(digits.target[:64])  # (64,)
 
 
+# %%
 def deep_mlp(activation, depth=10, width=64, kaiming=False):
     torch.manual_seed(0)
     layers, size = [], x.shape[1]
@@ -35,6 +37,7 @@ def gradient_norms(model):
     return [m.weight.grad.norm().item() for m in model if isinstance(m, nn.Linear)]
 
 
+# %%
 for name, model in [("sigmoid", deep_mlp(nn.Sigmoid)), ("relu", deep_mlp(nn.ReLU, kaiming=True))]:
     norms = gradient_norms(model)
     print(f"{name}: first/last layer gradient norm ratio {norms[0] / norms[-1]:.3g}")

@@ -386,3 +386,21 @@ READING = [
                "the reference implementation; its issues 36 and 44 ask how much one slice can be trusted"),
     ui.Reading("losslandscape.com", "https://losslandscape.com", "Javier Ideami's explorer and renders of real landscapes"),
 ]
+
+DIY_CAPTION = ("A filter-normalised 2-D slice of a small MLP's loss with plain PyTorch and matplotlib: train it on "
+               "scikit-learn's digits, draw two random directions, rescale each filter, evaluate a 21 x 21 grid "
+               "and save the contour plot.")
+
+WHY = """A network's loss is a function of all its weights at once: 25,818 numbers for the small MLP here.
+A **loss-landscape plot** shows a one- or two-dimensional slice through that function. Used **during and
+after training**, slices answer questions a loss curve cannot: is the minimum wide or sharp, are two
+solutions in the same valley, do skip connections make the surface easier to descend, where did the
+optimizer actually go? They are also easy to draw dishonestly: this page shows how to make one that
+means something, and how much a single random slice can be trusted."""
+
+OBJECTIVES = [
+    "Read a 1-D interpolation between weights and a barrier between two solutions.",
+    "Draw a 2-D slice with filter-normalised directions, and see why unnormalised ones mislead.",
+    "Judge how much one slice varies with its random directions; project a training trajectory with PCA.",
+    "Compare landscapes: with and without skip connections, small and large batches, SGD and Adam.",
+]

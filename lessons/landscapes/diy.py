@@ -12,6 +12,7 @@ from sklearn.datasets import load_digits
 from torch import nn
 from torch.func import functional_call
 
+# %%
 torch.manual_seed(0)
 digits = load_digits()
 x = torch.tensor(digits.data / 16.0, dtype=torch.float32)  # (1797, 64)
@@ -23,6 +24,7 @@ for step in range(300):  # full-batch training, enough to reach a minimum
     nn.functional.cross_entropy(model(x), y).backward()
     optimizer.step()
 
+# %%
 theta = {name: p.detach().clone() for name, p in model.named_parameters()}
 
 
@@ -39,6 +41,7 @@ def filter_normalized_direction(seed):
     return direction
 
 
+# %%
 d1, d2 = filter_normalized_direction(1), filter_normalized_direction(2)
 steps = np.linspace(-1, 1, 21)
 loss = np.zeros((len(steps), len(steps)))  # rows: beta, columns: alpha
@@ -48,6 +51,7 @@ with torch.no_grad():  # never write into the model: functional_call takes the w
             weights = {n: theta[n] + a * d1[n] + b * d2[n] for n in theta}
             loss[i, j] = nn.functional.cross_entropy(functional_call(model, weights, (x,)), y).item()
 
+# %%
 centre = loss[10, 10]
 print(f"loss at the trained weights {centre:.4f}; across the slice {loss.min():.4f} to {loss.max():.2f}")
 plt.contourf(steps, steps, np.log10(loss), levels=20, cmap="viridis")

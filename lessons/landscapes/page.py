@@ -14,23 +14,10 @@ from lessons import ui
 from lessons.landscapes import content
 from lessons.landscapes.settings import DEFAULTS, SAMPLES, SLUG, VIEWS
 
-WHY = """A network's loss is a function of all its weights at once: 25,818 numbers for the small MLP here.
-A **loss-landscape plot** shows a one- or two-dimensional slice through that function. Used **during and
-after training**, slices answer questions a loss curve cannot: is the minimum wide or sharp, are two
-solutions in the same valley, do skip connections make the surface easier to descend, where did the
-optimizer actually go? They are also easy to draw dishonestly: this page shows how to make one that
-means something, and how much a single random slice can be trusted."""
-
-OBJECTIVES = [
-    "Read a 1-D interpolation between weights and a barrier between two solutions.",
-    "Draw a 2-D slice with filter-normalised directions, and see why unnormalised ones mislead.",
-    "Judge how much one slice varies with its random directions; project a training trajectory with PCA.",
-    "Compare landscapes: with and without skip connections, small and large batches, SGD and Adam.",
-]
 
 def render() -> None:
     page = ui.LessonPage(SLUG, "Loss landscapes", DEFAULTS)
-    page.header(WHY, OBJECTIVES, phases=["During training", "After training"])
+    page.header(content.WHY, content.OBJECTIVES, phases=["During training", "After training"])
     view_col, samples_col = st.columns([3, 1], vertical_alignment="bottom")
     with view_col:
         view = page.control(st.segmented_control, "view", "View", VIEWS, required=True)
@@ -40,10 +27,7 @@ def render() -> None:
     page.view_fragment(view, draw_view, result)
     page.try_this(content.EXPERIMENTS, result)
     page.quiz(content.QUIZ)
-    page.do_it_yourself(Path(__file__).with_name("diy.py"),
-                        "A filter-normalised 2-D slice of a small MLP's loss with plain PyTorch and matplotlib: train it on "
-                        "scikit-learn's digits, draw two random directions, rescale each filter, evaluate a 21 x 21 grid "
-                        "and save the contour plot.")
+    page.do_it_yourself(Path(__file__).with_name("diy.py"), content.DIY_CAPTION)
     page.reading(content.READING)
 
 

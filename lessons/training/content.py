@@ -276,3 +276,17 @@ READING = [
     ui.Reading("Fawcett, An introduction to ROC analysis (2006)",
                "https://doi.org/10.1016/j.patrec.2005.10.010", "reading the per-class ROC curves"),
 ]
+
+WHY = ("Loss and accuracy curves are the first thing to watch **while a model trains**: they tell you "
+       "whether it learns at all, whether the learning rate is sane, and when it starts to memorise its "
+       "training set instead of learning digits. Here you train a real network in the page and watch the "
+       "curves grow.")
+
+OBJECTIVES = ["Read convergence speed and instability from a loss curve, raw and smoothed",
+              "Spot overfitting (validation loss turns up while training loss falls) and pick the checkpoint "
+              "early stopping keeps",
+              "Recognise a learning rate that is too high, too low, or makes training diverge",
+              "Compare runs and look at what a trained model still gets wrong"]
+
+DIY_CAPTION = ("The same experiment with plain PyTorch: a wide MLP on 100 digits, per-epoch training and "
+               "validation loss, the epoch where validation loss is lowest, and the plot.")

@@ -300,18 +300,7 @@ def curves_section(page: ui.LessonPage, spec: compute.RunSpec, runs: list, prese
 
 def render() -> None:
     page = ui.LessonPage(SLUG, "Training curves", DEFAULTS)
-    page.header(
-        "Loss and accuracy curves are the first thing to watch **while a model trains**: they tell you "
-        "whether it learns at all, whether the learning rate is sane, and when it starts to memorise its "
-        "training set instead of learning digits. Here you train a real network in the page and watch the "
-        "curves grow.",
-        ["Read convergence speed and instability from a loss curve, raw and smoothed",
-         "Spot overfitting (validation loss turns up while training loss falls) and pick the checkpoint "
-         "early stopping keeps",
-         "Recognise a learning rate that is too high, too low, or makes training diverge",
-         "Compare runs and look at what a trained model still gets wrong"],
-        phases=["During training"],
-    )
+    page.header(content.WHY, content.OBJECTIVES, phases=["During training"])
     presets = cached_presets()
     runs = session_runs()
     preset_buttons(page)
@@ -334,7 +323,5 @@ def render() -> None:
     latest = runs[-1] if runs else None
     page.try_this(content.EXPERIMENTS, {"latest": latest, "presets": presets})
     page.quiz(content.QUIZ)
-    page.do_it_yourself(Path(__file__).with_name("diy.py"),
-                        "The same experiment with plain PyTorch: a wide MLP on 100 digits, per-epoch training and "
-                        "validation loss, the epoch where validation loss is lowest, and the plot.")
+    page.do_it_yourself(Path(__file__).with_name("diy.py"), content.DIY_CAPTION)
     page.reading(content.READING)

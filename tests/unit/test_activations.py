@@ -427,15 +427,10 @@ def test_collections():
     assert images.shape == (50, 28, 28) and np.bincount(labels).tolist() == [5] * 10
 
 
-def test_do_it_yourself_script_runs(tmp_path, monkeypatch, capsys):
-    import runpy
-    from pathlib import Path
+def test_do_it_yourself_notebook_runs(tmp_path):
+    from tests.unit.notebook_run import run_notebook
 
-    import lessons.activations
-
-    monkeypatch.chdir(tmp_path)
-    runpy.run_path(str(Path(lessons.activations.__file__).with_name("diy.py")), run_name="__main__")
-    out = capsys.readouterr().out
+    out = run_notebook("activations", tmp_path)  # diy.py, cell by cell
     assert "top class: tiger cat" in out and "hottest pixel at row" in out
     saved = Image.open(tmp_path / "gradcam_cat.png")
     assert saved.size == (224, 224) and saved.mode == "RGB"

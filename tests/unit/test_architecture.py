@@ -258,14 +258,10 @@ def test_untrained_mlp_is_seeded():
     assert torch.equal(a.fc1.weight, b.fc1.weight) and not torch.equal(a.fc1.weight, c.fc1.weight)
 
 
-def test_do_it_yourself_script_runs_and_agrees_with_the_page(capsys):
-    import runpy
-    from pathlib import Path
+def test_do_it_yourself_notebook_runs_and_agrees_with_the_page(tmp_path):
+    from tests.unit.notebook_run import run_notebook
 
-    import lessons.architecture as package
-
-    runpy.run_path(str(Path(package.__file__).with_name("diy.py")), run_name="__main__")
-    out = capsys.readouterr().out.splitlines()
+    out = run_notebook("architecture", tmp_path).splitlines()  # diy.py, cell by cell
     assert out[0] == "diagram boxes: 13"  # the page's digits CNN diagram at depth 2 also has 13 boxes
     assert out[1] == "parameters: 105866 = 105866"
     assert out[2] == "parameter boxes: 8 of 8"

@@ -4,10 +4,6 @@ against pytorch-grad-cam, bad text, the shared models untouched, the do-it-yours
 import copy
 import hashlib
 import os
-import runpy
-import subprocess
-import sys
-from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -18,8 +14,6 @@ import torch
 from lessons.attention import compute, flow, measures, precompute, rollout, store, text, toy, vision
 from lessons.attention.settings import ANIMAL, DEFAULTS, FOX
 from models import zoo
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def state_hash(model) -> str:
@@ -280,11 +274,11 @@ def test_toy_training_is_reproducible():
         assert torch.equal(x, y), name
 
 
-def test_do_it_yourself_runs(tmp_path):
-    out = subprocess.run([sys.executable, str(ROOT / "lessons/attention/diy.py")], cwd=tmp_path, capture_output=True,
-                         text=True, timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"})
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert "6 layers x 12 heads over 16 tokens" in out.stdout and "attends most to animal" in out.stdout
+def test_do_it_yourself_notebook_runs(tmp_path):
+    from tests.unit.notebook_run import run_notebook
+
+    out = run_notebook("attention", tmp_path, timeout=300)  # diy.py, cell by cell, offline
+    assert "6 layers x 12 heads over 16 tokens" in out and "attends most to animal" in out
     assert (tmp_path / "attention_head.png").stat().st_size > 1000
 
 

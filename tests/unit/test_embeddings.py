@@ -1,17 +1,12 @@
 """Embeddings lesson, compute side: typed-text checks, refusals, the trust numbers on hand-checkable
 points, the shared models untouched, the shipped results against the code, the CSV, the DIY script."""
 import hashlib
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from lessons.embeddings import compute, helpers, points, precompute, projection, store, trust
 from lessons.embeddings import settings as S
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def state_hash(model) -> str:
@@ -322,12 +317,12 @@ def test_the_bounded_live_cache_forgets_the_oldest():
     assert cache.get("a") is None and cache.get("c") == "c"
 
 
-def test_the_do_it_yourself_script_runs(tmp_path):
-    out = subprocess.run([sys.executable, str(ROOT / "lessons" / "embeddings" / "diy.py")], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=600)
-    assert out.returncode == 0, out.stderr[-2000:]
+def test_the_do_it_yourself_notebook_runs(tmp_path):
+    from tests.unit.notebook_run import run_notebook
+
+    out = run_notebook("embeddings", tmp_path)  # diy.py, cell by cell
     assert (tmp_path / "embeddings_diy.png").stat().st_size > 10_000
-    assert "10-NN accuracy in the original 64 dimensions" in out.stdout
+    assert "10-NN accuracy in the original 64 dimensions" in out
 
 
 def test_the_neighbour_lists_are_each_points_own_query():

@@ -3,7 +3,6 @@ equals pytorch-grad-cam's, refusals carry a message, the shared model is left al
 default equals a fresh computation, the pictures are drawn as the library draws them, diy.py runs."""
 from __future__ import annotations
 
-import runpy
 
 import numpy as np
 import pytest
@@ -145,12 +144,9 @@ def test_the_shipped_default_equals_a_fresh_computation():
             np.testing.assert_allclose(shipped[field], value, rtol=1e-4, atol=1e-5, err_msg=f"{key}/{field}")
 
 
-def test_do_it_yourself_script_runs(tmp_path, monkeypatch, capsys):
-    from pathlib import Path
+def test_do_it_yourself_notebook_runs(tmp_path):
+    from tests.unit.notebook_run import run_notebook
 
-    script = Path(__file__).resolve().parents[2] / "lessons" / "factorization" / "diy.py"
-    monkeypatch.chdir(tmp_path)
-    runpy.run_path(str(script), run_name="__main__")
-    out = capsys.readouterr().out
+    out = run_notebook("factorization", tmp_path)  # diy.py, cell by cell
     assert out.count("concept ") == 5 and "cat" in out
     assert (tmp_path / "dff_cat.png").stat().st_size > 1000

@@ -66,12 +66,9 @@ QUIZ
 THE ISSUE'S CLAIMS
   "The optimizer never changes the shared model and leaves no hook"
       -> test_optimising_and_inspecting_never_change_the_shared_model_nor_leave_a_hook
-  DO IT YOURSELF "prints the activation and saves the picture" -> test_the_do_it_yourself_script_runs_...
+  DO IT YOURSELF "prints the activation and saves the picture" -> test_the_do_it_yourself_notebook_runs_...
 """
 import hashlib
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -84,7 +81,6 @@ from lessons.features.views_gallery import stage_centroids
 from models import zoo
 from models.efficientnet_lite import preprocess_image
 
-ROOT = Path(__file__).resolve().parents[2]
 NAME = "efficientnet_lite0"
 
 
@@ -218,12 +214,11 @@ def test_optimising_and_inspecting_never_change_the_shared_model_nor_leave_a_hoo
     assert all(p.grad is None for p in model.parameters())
 
 
-def test_the_do_it_yourself_script_runs_and_excites_its_channel(tmp_path):
-    done = subprocess.run([sys.executable, str(ROOT / "lessons/features/diy.py")], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=600, env={"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1",
-                                                       "PATH": "/usr/bin:/bin"})
-    assert done.returncode == 0, done.stderr[-2000:]
-    value = float(done.stdout.split("mean activation")[1])
+def test_the_do_it_yourself_notebook_runs_and_excites_its_channel(tmp_path):
+    from tests.unit.notebook_run import run_notebook
+
+    out = run_notebook("features", tmp_path, env={"OMP_NUM_THREADS": "1"})  # diy.py, cell by cell
+    value = float(out.split("mean activation")[1])
     assert value > 10 and (tmp_path / "channel.png").exists()
 
 

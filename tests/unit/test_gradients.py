@@ -246,14 +246,12 @@ def test_shipped_presets_start_like_a_fresh_run(key, shipped, data):
     np.testing.assert_allclose(np.asarray(fresh.stats)[:2, :, 0], np.asarray(stored.stats)[:2, :, 0], rtol=0.02)
 
 
-def test_do_it_yourself_script_runs_and_shows_vanishing(tmp_path, monkeypatch, capsys):
+def test_do_it_yourself_notebook_runs_and_shows_vanishing(tmp_path):
     import re
-    import runpy
-    from pathlib import Path
 
-    monkeypatch.chdir(tmp_path)
-    runpy.run_path(str(Path(compute.__file__).with_name("diy.py")), run_name="__main__")
-    out = capsys.readouterr().out
+    from tests.unit.notebook_run import run_notebook
+
+    out = run_notebook("gradients", tmp_path)  # diy.py, cell by cell
     ratios = dict(re.findall(r"(\w+): first/last layer gradient norm ratio ([\d.e+-]+)", out))
     assert float(ratios["sigmoid"]) < 1e-3 and 0.1 < float(ratios["relu"]) < 10
     assert (tmp_path / "gradient_flow.png").stat().st_size > 10_000

@@ -96,7 +96,7 @@ CAPTIONS (views.py, page.py)
       -> test_gradients.py::test_lockstep_training_sees_the_same_batches
   Do it yourself: "on 64 of scikit-learn's 8x8 digits: a 10-layer sigmoid MLP and the same net with ReLU and Kaiming"
       -> test_diy_caption_matches_the_script,
-         test_gradients.py::test_do_it_yourself_script_runs_and_shows_vanishing
+         test_gradients.py::test_do_it_yourself_notebook_runs_and_shows_vanishing
 
 Measured (seed 0 unless said): 10 sigmoid layers, default init, first/last gradient norm at step 1 2.0e-8 (seed 1:
 2.4e-8); with ReLU + BatchNorm + residual 0.75 (depth 30: 0.65); ReLU x10: every layer's gradient norm 4.6e6 to

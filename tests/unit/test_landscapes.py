@@ -2,7 +2,6 @@
 coarse-then-refine, the measures, the toy optimizers, the shipped results against the code, the
 do-it-yourself script, and that nothing touches the shared zoo models."""
 import hashlib
-import runpy
 
 import numpy as np
 import pytest
@@ -165,10 +164,10 @@ def test_slices_never_modify_the_shared_models():
     assert {name: (_fingerprint(m), zoo.count_hooks(m), m.training) for name, m in models.items()} == before
 
 
-def test_do_it_yourself_script_runs(tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
-    runpy.run_path(str(compute.HERE / "diy.py"), run_name="__main__")
-    assert "loss at the trained weights" in capsys.readouterr().out
+def test_do_it_yourself_notebook_runs(tmp_path):
+    from tests.unit.notebook_run import run_notebook
+
+    assert "loss at the trained weights" in run_notebook("landscapes", tmp_path)  # diy.py, cell by cell
     assert (tmp_path / "loss_landscape.png").stat().st_size > 10_000
 
 

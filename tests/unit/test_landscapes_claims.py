@@ -264,7 +264,7 @@ def test_the_comparison_texts_describe_the_lesson_models():
     assert small.config.batch_size == 32 and large.config.batch_size == len(c.training_digits()[0]) == 4000
     assert results.BATCH_DIRECTIONS == 5 and results.SMALL_MULTIPLE_RESOLUTION == 17  # "five slices", "17 x 17"
     assert sum(p.numel() for p in zoo.load("digits_mlp")[0].parameters()) == 25_818  # the WHY and the first question
-    assert "25,818" in page.WHY and "25,818" in content.QUIZ[0].prompt
+    assert "25,818" in content.WHY and "25,818" in content.QUIZ[0].prompt
 
 
 # --------------------------------------------------------------------------- the toy surfaces

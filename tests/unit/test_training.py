@@ -314,14 +314,12 @@ def test_thin_keeps_the_last_point_and_smoothing_sees_every_step():
     assert len(smooth) <= 101 and smooth.value.iloc[-1] == pytest.approx(0.5, abs=0.06)
 
 
-def test_do_it_yourself_script_runs_and_finds_the_overfitting_point(tmp_path, monkeypatch, capsys):
+def test_do_it_yourself_notebook_runs_and_finds_the_overfitting_point(tmp_path):
     import re
-    import runpy
-    from pathlib import Path
 
-    monkeypatch.chdir(tmp_path)
-    runpy.run_path(str(Path(compute.__file__).with_name("diy.py")), run_name="__main__")
-    out = capsys.readouterr().out
+    from tests.unit.notebook_run import run_notebook
+
+    out = run_notebook("training", tmp_path)  # diy.py, cell by cell
     best = re.search(r"lowest at epoch (\d+): ([\d.]+)", out)
     end = re.search(r"training loss ([\d.]+), validation loss ([\d.]+)", out)
     assert best and end and (tmp_path / "training_curves.png").stat().st_size > 10_000
