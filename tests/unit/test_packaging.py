@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-LOCAL_PACKAGES = {"lessons", "models", "data", "tests", "streamlit_app"}
+LOCAL_PACKAGES = {"lessons", "models", "data", "tests", "streamlit_app", "deploy"}
 
 
 def _name(requirement: str) -> str:
