@@ -388,7 +388,8 @@ class LessonPage:
             return
         st.subheader("Do it yourself")
         st.markdown(intro)
-        st.code(Path(script).read_text(), language="python", line_numbers=True)
+        # wrap_lines: a block that scrolls sideways is a scrollable region a keyboard cannot reach (axe)
+        st.code(Path(script).read_text(), language="python", line_numbers=True, wrap_lines=True)
 
     def reading(self, items: Sequence[Reading]) -> None:
         self._share_link_fallback()
