@@ -46,8 +46,9 @@ ALLOWED: tuple[Allowed, ...] = (
     Allowed("color-contrast", r"stWidgetLabel\[disabled\]",
             "the label of a disabled widget (landscapes' 'Evaluation digits' in Toy surfaces): Streamlit greys it "
             "out by its own colour, and WCAG 1.4.3 exempts the text of an inactive control"),
-    Allowed("color-contrast", r"stBaseButton-primary",
-            "a primary button's label in the dark theme (Train): Streamlit writes it in white on primaryColor, and "
+    Allowed("color-contrast", r"stBaseButton-primary|stMultiSelectTagsContainer",
+            "white on primaryColor in the dark theme, as Streamlit writes a primary button's label (Train) and a "
+            "multiselect's chosen tags (activations' Method grid); "
             "the same primaryColor is the text of a selected segmented control (every lesson's View) on a 20% tint "
             "of itself over the dark background; no colour reaches 4.5 in both (best 4.3). The View wins",
             scheme="dark"),
