@@ -23,7 +23,20 @@ for phase, phase_title in registry.PHASES.items():
     if listed:
         sections[phase_title] = listed
 
-page = st.navigation(sections)
+
+def draw_navigation(sections: dict[str, list]) -> None:
+    """The course's navigation in the sidebar: one heading per section, one `st.page_link` per page.
+    It replaces Streamlit's own sidebar navigation, whose markup puts `div`s between `ul` and `li`
+    (axe's rules list and listitem, serious; tests/e2e/test_accessibility.py)."""
+    with st.sidebar:
+        for title, pages in sections.items():
+            st.markdown(f"**{title}**")
+            for listed_page in pages:
+                st.page_link(listed_page)
+
+
+page = st.navigation(sections, position="hidden")
+draw_navigation(sections)
 ui.presenter_toggle()
 page.run()  # a lesson starts its own warm-up and waits for nothing else (lessons/warmup.py)
 if page.url_path in lesson_pages:

@@ -390,7 +390,8 @@ class LessonPage:
             return
         st.subheader("Do it yourself")
         st.markdown(intro)
-        st.code(Path(script).read_text(), language="python", line_numbers=True)
+        # wrap_lines: a block that scrolls sideways is a scrollable region a keyboard cannot reach (axe)
+        st.code(Path(script).read_text(), language="python", line_numbers=True, wrap_lines=True)
         from lessons import notebooks
 
         st.download_button("Download as a Jupyter notebook", notebooks.notebook_json(self.slug, str(script)),

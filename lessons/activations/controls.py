@@ -161,4 +161,4 @@ def describe_input(model_name: str, source: str, framing: str) -> str:
 def show_image(image: np.ndarray, caption: str) -> None:
     """The image as wide as its column: a fixed pixel width spills over a narrow column (small
     screens, presenter mode's larger charts beside it). Layouts size pictures through their columns."""
-    st.image(charts.enlarge(image) if image.shape[0] < 100 else image, caption=caption, width="stretch")
+    st.image(charts.enlarge(image) if image.shape[0] < 100 else image, caption=caption, width="stretch", alt=caption)

@@ -201,7 +201,8 @@ def torchcam_view_section(page, model_name, inp, layers, target, result) -> None
             with columns[i % len(columns)]:
                 overlay = torchcam_overlay(rgb, heat, alpha=1 - opacity)
                 st.image(charts.enlarge(overlay) if overlay.shape[0] < 100 else overlay,
-                         caption=f"{name.split(' (')[0]} · {heat.shape[0]}x{heat.shape[1]}", width="stretch")
+                         caption=f"{name.split(' (')[0]} · {heat.shape[0]}x{heat.shape[1]}", width="stretch",
+                         alt=f"Grad-CAM map at {name}")
         page.chart(charts.agreement_chart(agreement, height=page.chart_height(40 + 24 * len(paths))),
                    "Both libraries' Grad-CAM on the same layer, compared pixel by pixel after upsampling.")
     worst = agreement.loc[agreement["pearson"].idxmin()]
@@ -241,7 +242,8 @@ def grid_view(page, model_name, inp, layers, target, result) -> None:
         row[0].markdown(f"**{method}**")
         for j in range(len(chosen)):
             overlay = map_tools.overlay_heatmap(rgb, maps[i, j], opacity, colormap)
-            row[j + 1].image(charts.enlarge(overlay) if overlay.shape[0] < 100 else overlay, width="stretch")
+            row[j + 1].image(charts.enlarge(overlay) if overlay.shape[0] < 100 else overlay, width="stretch",
+                             alt=f"{method} map")
     st.caption(f"{len(methods)} x {len(chosen)} maps for “{class_name(model_name, class_index)}” in {seconds:.2f} s, "
                "without smoothing: each is the map the Heatmap view shows for that method and layer with both "
                "smoothing toggles off." + (" FullGrad uses no single layer, so its row repeats." if "FullGrad" in methods

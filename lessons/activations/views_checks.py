@@ -231,7 +231,8 @@ def sanity_view(page, model_name, inp, layers, target, result) -> None:
             for col, s in zip(cols[1:], show_steps):
                 overlay = map_tools.overlay_heatmap(rgb, maps[method][s], page.value("opacity"), page.value("colormap"))
                 col.image(charts.enlarge(overlay) if overlay.shape[0] < 100 else overlay,
-                          caption=steps[s] if s else "trained", width="stretch")
+                          caption=steps[s] if s else "trained", width="stretch",
+                          alt=f"{method} map, {steps[s] if s else 'trained'}")
     final = table[table["step_index"] == len(steps) - 1].set_index("method")["spearman"]
     first = table[table["step_index"] == 1].set_index("method")["spearman"]
     result.update(view="Sanity check", final=final.to_dict(), first=first.to_dict(),

@@ -52,7 +52,10 @@ def head_view(tokens: list[str], matrix: np.ndarray, focus: int, height: int, ti
                 "encoding": {"x": x, "y": y, "text": {"field": "token", "type": "nominal"},
                              "color": {"condition": {"test": "datum.focus", "value": "#c0392b"}, "value": "#222"}}}
 
+    # A white card in both themes (like the model view's plot area): the dark words and the faint lines of weak
+    # attention read on white, and vanished on the dark theme's background. The spec's config wins over the theme's.
     return {"$schema": "https://vega.github.io/schema/vega-lite/v6.json", "title": title, "height": height,
+            "background": "white", "config": {"title": {"color": "#222"}},
             "layer": [rule, word_layer("from", "right", -6), word_layer("to", "left", 6)]}
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 OTHER = "#d9d9d9"
+RING = "#808080"  # the highlighted points' ring: a mid grey, seen on the light and on the dark theme
 
 
 def frame(result: dict, highlight=None, shown=None, images: list[str] | None = None) -> pd.DataFrame:
@@ -38,7 +39,10 @@ def _label_scale(labels) -> alt.Scale:
 
 def scatter_2d(data: pd.DataFrame, height: int, title: str = "", axis_titles=("", ""), point_size: int = 30,
                legend: bool = True) -> alt.Chart:
-    """Points coloured by label; hidden labels in grey behind; highlighted points large with a black ring."""
+    """Points coloured by label; hidden labels in grey behind; highlighted points large with a grey ring.
+
+    The layers' marks carry no ARIA of their own (aria=False): a filtered layer can be empty, and an
+    empty mark group without a name fails axe's svg-img-alt; the chart's caption describes the picture."""
     tooltip = [alt.Tooltip("name:N", title="item"), alt.Tooltip("label:N", title="label")]
     if "image" in data:
         tooltip.append(alt.Tooltip("image:N", title="image"))  # vega-tooltip draws a data URL as the image
@@ -46,11 +50,12 @@ def scatter_2d(data: pd.DataFrame, height: int, title: str = "", axis_titles=(""
         x=alt.X("x:Q", title=axis_titles[0], axis=alt.Axis(labels=bool(axis_titles[0]), ticks=bool(axis_titles[0]))),
         y=alt.Y("y:Q", title=axis_titles[1], axis=alt.Axis(labels=bool(axis_titles[1]), ticks=bool(axis_titles[1]))),
         tooltip=tooltip)
-    hidden = base.transform_filter("!datum.shown").mark_circle(size=point_size * 0.6, color=OTHER, opacity=0.5)
-    shown = base.transform_filter("datum.shown").mark_circle(size=point_size, opacity=0.75).encode(
+    hidden = base.transform_filter("!datum.shown").mark_circle(size=point_size * 0.6, color=OTHER, opacity=0.5,
+                                                                  aria=False)
+    shown = base.transform_filter("datum.shown").mark_circle(size=point_size, opacity=0.75, aria=False).encode(
         color=alt.Color("label:N", scale=_label_scale(data["label"]), title="label", legend=alt.Legend() if legend else None))
-    marked = base.transform_filter("datum.highlighted").mark_point(size=point_size * 6, filled=False, color="black",
-                                                                 strokeWidth=2)
+    marked = base.transform_filter("datum.highlighted").mark_point(size=point_size * 6, filled=False, color=RING,
+                                                                 strokeWidth=2, aria=False)
     chart = alt.layer(hidden, shown, marked).properties(height=height)
     return chart.properties(title=title) if title else chart
 

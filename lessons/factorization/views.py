@@ -20,7 +20,7 @@ def _images_row(images: list[np.ndarray], captions: list[str], per_row: int = 5)
     for start in range(0, len(images), per_row):
         columns = st.columns(per_row)
         for column, image, caption in zip(columns, images[start:start + per_row], captions[start:start + per_row]):
-            column.image(image, caption=caption, width="stretch")
+            column.image(image, caption=caption, width="stretch", alt=caption)
 
 
 def _origin(origin: str) -> str:
@@ -54,6 +54,7 @@ def concepts_view(page: ui.LessonPage, result: dict) -> list[str]:
     with picture:
         left, right = st.columns([1.1, 1])
         left.image(drawing.factorization_overlay(rgb, upsampled, weight), width="stretch",
+                   alt=f"The photo coloured by its {k} concepts",
                    caption=f"{k} concepts at {layer_short(layer)}: each pixel in the colour of its strongest concept, "
                            "as bright as that concept's map there")
         with right:
@@ -153,7 +154,8 @@ def cosegmentation_view(page: ui.LessonPage, result: dict) -> list[str]:
     weight = page.value("image_weight")
     columns = st.columns(MAX_IMAGES)
     for column, name, rgb, up in zip(columns, chosen, rgbs, upsampled):
-        column.image(drawing.factorization_overlay(rgb, up, weight), caption=name, width="stretch")
+        column.image(drawing.factorization_overlay(rgb, up, weight), caption=name, width="stretch",
+                     alt=f"{name} coloured by the shared concepts")
     st.caption("One factorization of all the chosen photos' activations together: the same colour is the same concept "
                "(the same direction in channel space) in every photo. Each concept's maps are scaled over all the "
                "photos at once, so a concept that is weak in a photo stays dark there.")
@@ -236,6 +238,7 @@ def choosing_k_view(page: ui.LessonPage, result: dict) -> list[str]:
     for column, k, names in ((first, split_k, names_k), (second, split_k + 1, names_next)):
         up = maps.scale_and_resize(data[f"maps_{k}"], rgb.shape[:2])
         column.image(drawing.factorization_overlay(rgb, up, page.value("image_weight")), width="stretch",
+                     alt=f"The photo coloured by its {k} concepts",
                      caption=f"k = {k}: " + ", ".join(names))
     splits = split_summary(data[f"parents_{split_k + 1}"])
     result.update(run=f"{helpers.describe(source, framing)}, {layer_short(layer)}", errors=errors, elbow=suggested)
@@ -282,11 +285,12 @@ def three_ways_view(page: ui.LessonPage, result: dict) -> list[str]:
     dff_labels = maps.strongest_concept(low)  # (h, w)
     weight = page.value("image_weight")
     columns = st.columns(3)
-    columns[0].image(drawing.factorization_overlay(rgb, upsampled, weight), width="stretch",
+    columns[0].image(drawing.factorization_overlay(rgb, upsampled, weight), width="stretch", alt="DFF concepts",
                      caption=f"DFF: {k} non-negative concepts, each with its own map")
-    columns[1].image(drawing.heatmap_image(rgb, data["eigencam"]), width="stretch",
+    columns[1].image(drawing.heatmap_image(rgb, data["eigencam"]), width="stretch", alt="EigenCAM map",
                      caption="EigenCAM: the first principal component (one map, viridis)")
     columns[2].image(drawing.segments_image(rgb, drawing.nearest(data["segments"], rgb.shape[:2])), width="stretch",
+                     alt="k-means segments",
                      caption=f"k-means: {k} clusters of the positions' channel vectors")
     agreement = float(adjusted_rand_score(dff_labels.ravel(), data["segments"].ravel()))
     correlations = [float(np.corrcoef(upsampled[i].ravel(), data["eigencam"].ravel())[0, 1]) for i in range(k)]

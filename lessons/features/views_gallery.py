@@ -33,7 +33,7 @@ def gallery_view(page: ui.LessonPage, result: dict) -> None:
         label, *cols = st.columns([1.1] + [1] * len(row), vertical_alignment="center")
         label.markdown(f"**{stage.split(' (')[0]}**  \n{stage.split(' (')[1].rstrip(')')}")
         for col, entry in zip(cols, row):
-            col.image(shipped_image(entry["file"]), width="stretch",
+            col.image(shipped_image(entry["file"]), width="stretch", alt=f"Feature visualization of channel {entry['channel']}",
                       caption=f"channel {entry['channel']} · {entry['activation']:.1f}")
     frame = pd.DataFrame([{"stage": e["stage"].split(" (")[0], "channel": e["channel"], "centroid": e["centroid"]}
                           for e in entries])
@@ -47,7 +47,7 @@ def gallery_view(page: ui.LessonPage, result: dict) -> None:
         picked = control(page, st.selectbox, "gallery_pick", "Enlarge a picture", options)
         entry = entries[options.index(picked)] if picked in options else entries[0]
         big, spectrum = st.columns([1, 1.2])
-        big.image(shipped_image(entry["file"]), width="stretch", caption=f"{picked}: activation {entry['activation']:.1f}")
+        big.image(shipped_image(entry["file"]), width="stretch", alt=f"Feature visualization of {picked}", caption=f"{picked}: activation {entry['activation']:.1f}")
         radial = pd.DataFrame({"picture": picked, "frequency": [(k + 0.5) / (2 * len(entry["radial"]))
                                                                 for k in range(len(entry["radial"]))],
                                "power": [max(v, 1e-9) for v in entry["radial"]]})

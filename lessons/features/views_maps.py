@@ -87,7 +87,7 @@ def feature_maps_view(page: ui.LessonPage, result: dict) -> None:
                         f"({activation.shape[1]} x {activation.shape[2]} cells each)")
             cols = st.columns(8)
             for i, c in enumerate(tops[stage]):
-                cols[i % 8].image(to_heat(activation[c], 64), width="stretch",
+                cols[i % 8].image(to_heat(activation[c], 64), width="stretch", alt=f"Feature map of channel {c}",
                                   caption=f"ch {c} · {activation[c].mean():.2f}")
         st.caption("Each map is coloured by itself (dark: its lowest value, yellow: its highest); the number is "
                    "the channel's mean activation, by which the channels are ranked.")
@@ -95,13 +95,13 @@ def feature_maps_view(page: ui.LessonPage, result: dict) -> None:
         stage = next(s for s in chosen if s.startswith(stage_name + " ("))
         big = maps[layers[stage]][int(channel)]
         a, b, c = st.columns(3)
-        a.image(rgb, width="stretch", caption="The input as the model sees it")
-        b.image(to_heat(big, 224), width="stretch", caption=f"{picked}, {big.shape[0]} x {big.shape[1]} cells, "
+        a.image(rgb, width="stretch", caption="The input as the model sees it", alt="The input image")
+        b.image(to_heat(big, 224), width="stretch", alt=f"Feature map of {picked}", caption=f"{picked}, {big.shape[0]} x {big.shape[1]} cells, "
                                                            f"from {big.min():.2f} to {big.max():.2f}")
         patches = [enlarge(f if f.shape[-1] == 3 else np.repeat(f, 3, axis=-1), 8) for f in filters]
         patches = [(p * 255).round().astype(np.uint8) for p in patches]
         with c:
-            st.image(patches[:32], width=36)
+            st.image(patches[:32], width=36, alt=[f"Receptive field {i + 1}" for i in range(len(patches[:32]))])
             st.caption(f"The first convolution's {len(filters)} filters ({filters.shape[1]} x {filters.shape[2]}"
                        f"{' RGB' if filters.shape[-1] == 3 else ''}; grey = 0).")
     result.update(view="Feature maps", run=f"{MODELS[model_name]}, {source.split(':', 1)[1] if 'upload' not in source else 'your upload'}")
@@ -144,7 +144,7 @@ def dataset_examples_view(page: ui.LessonPage, result: dict) -> None:
     peak = image_peak(model_name, layer, channel, f"{how}:{layer}:{channel}", image)
     with right:
         a, b = st.columns([1, 2.2])
-        a.image(image, width="stretch", caption=f"Optimised for channel {channel} ({how}): mean activation "
+        a.image(image, width="stretch", alt=f"Image optimised for channel {channel}", caption=f"Optimised for channel {channel} ({how}): mean activation "
                                                 f"{value:.2f}, {peak:.2f} at its strongest position")
         with b:
             cols = st.columns(4)
@@ -154,7 +154,7 @@ def dataset_examples_view(page: ui.LessonPage, result: dict) -> None:
                 crop = rgb[ex.image_index, top_:bottom, left_:right_]
                 factor = max(1, 96 // max(crop.shape[:2]))
                 crops.append(crop)
-                cols[i % 4].image(enlarge(crop, factor), width="stretch",
+                cols[i % 4].image(enlarge(crop, factor), width="stretch", alt=f"Crop of {names[ex.image_index]}",
                                   caption=f"{names[ex.image_index]} · {ex.activation:.2f}")
             where = "bundled photos (one crop per photo)" if model_name == PHOTO_MODEL else "1,000 held-out digits"
             st.caption(f"The {len(examples)} positions of the {where} where channel {channel} fires most, each cut "

@@ -91,7 +91,8 @@ def optimize_live(settings: Settings, slots: dict) -> Run:
                 slots["progress"].progress(event.step / settings.steps,
                                            text=f"Optimising: step {event.step} of {settings.steps}, objective "
                                                 f"{event.objective:.3g}, {run.seconds:.1f} s")
-                slots["image"].image(run.image, width="stretch", caption=f"Step {event.step}")
+                slots["image"].image(run.image, width="stretch", caption=f"Step {event.step}",
+                                     alt="The image being optimised")
                 last_draw = time.perf_counter()
             if event.diverged:
                 run.status = "diverged"
@@ -124,7 +125,8 @@ def compare_live(base: Settings, slots: list, progress) -> Comparison:
                     progress.progress((i + event.step / settings.steps) / len(VARIANTS),
                                       text=f"Run {i + 1} of {len(VARIANTS)} ({name}): step {event.step} of "
                                            f"{settings.steps}")
-                    slots[i].image(image, width="stretch", caption=f"{name} (step {event.step})")
+                    slots[i].image(image, width="stretch", caption=f"{name} (step {event.step})",
+                                   alt=f"The image optimised {name}")
                     last_draw = time.perf_counter()
                 if event.diverged:
                     break
@@ -238,7 +240,7 @@ def optimize_view(page: ui.LessonPage, result: dict) -> None:
             result.update(view="Optimize", run=None)
             result["sentences"] = ["Nothing optimised yet for these settings: press Optimize."]
             return
-        slots["image"].image(run.image, width="stretch",
+        slots["image"].image(run.image, width="stretch", alt="The optimised image",
                              caption=f"{'Shipped' if run.source == 'shipped' else 'Your'} picture: {describe(run.settings)}"
                                      f" ({run.status}).")
         if note:
@@ -271,7 +273,7 @@ def regularizers_view(page: ui.LessonPage, result: dict) -> None:
         comparison, note = choose_comparison(settings)
         for slot, name in zip(slots, VARIANTS):
             if name in comparison.images:
-                slot.image(comparison.images[name], width="stretch",
+                slot.image(comparison.images[name], width="stretch", alt=f"The image optimised {name}",
                            caption=f"{name} · {comparison.hf_share.get(name, float('nan')):.0%} high-freq.")
         st.caption(f"{'Shipped' if comparison.source == 'shipped' else 'Your'} comparison ({comparison.status}): "
                    f"{describe(comparison.base)}; each picture switches the regularizer it names off.")

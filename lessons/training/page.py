@@ -257,7 +257,8 @@ def after_training(page: ui.LessonPage, run: compute.Run) -> None:
             pixels = cached_validation_pixels(run.spec.dataset)
             images = [evaluation.upscale(pixels[i]) for i in wrong["index"]]
             captions = [f"{t} → {p} ({c:.0%})" for t, p, c in zip(wrong.true, wrong.predicted, wrong.confidence)]
-            st.image(images, caption=captions, width=72)
+            st.image(images, caption=captions, width=72,
+                     alt=[f"Misclassified digit: {c}" for c in captions])
             st.caption(f"The {len(wrong)} most confident mistakes of {int((run.val_probs.argmax(1) != run.val_labels).sum())}"
                        " (true → predicted, confidence).")
     else:  # the confusion matrix, also when the student unselects every view

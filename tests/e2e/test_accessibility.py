@@ -1,0 +1,86 @@
+"""Accessibility (issue #20): axe-core audits every page and every view of every lesson in headless
+Chromium, and no violation of impact "serious" or "critical" is left that the allow-list
+(tests/e2e/axe_audit.py, ALLOWED) does not explain. Each view is then switched to the dark theme (the
+app follows the system's colour scheme, .streamlit/config.toml) and audited for colour contrast.
+
+One server, one browser tab per page; a lesson's views are reached by clicking its "View" control,
+as a student does, and each is audited once it is usable (script run finished, no skeleton, no
+stale element left from the view before).
+"""
+from __future__ import annotations
+
+import pytest
+
+from lessons import registry
+from tests.e2e.axe_audit import audit, unexplained
+from tests.e2e.conftest import exceptions, wait_for_run, wait_until
+
+PAGES = [""] + [lesson.slug for lesson in registry.LESSONS]  # "" is the home page
+NO_STALE = "() => !document.querySelector('[data-stale=\"true\"]')"
+# Colour transitions still running (an expander's header fades to the new theme's colours).
+TRANSITIONS_DONE = "() => !document.getAnimations().some(a => a instanceof CSSTransition && a.playState === 'running')"
+DARK_BACKGROUND = """() => { const rgb = getComputedStyle(document.querySelector('[data-testid="stApp"]'))
+  .backgroundColor.match(/\\d+/g).map(Number); return rgb[0] + rgb[1] + rgb[2] < 3 * 64; }"""
+
+
+def open_page(browser, app_url: str, slug: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, color_scheme="light")
+    page.goto(f"{app_url}/{slug}")
+    wait_for_run(page, 300_000)
+    page.wait_for_function(NO_STALE, timeout=300_000, polling=100)
+    assert exceptions(page) == [], slug
+    return page
+
+
+def show_view(page, view: str) -> None:
+    """Click `view` in the lesson's View control and wait until it has drawn."""
+    radio = page.get_by_role("radiogroup", name="View").get_by_role("radio", name=view, exact=True)
+    radio.click()
+    wait_until(page, lambda: radio.get_attribute("aria-checked") == "true", what=f"the view {view!r} picked")
+    wait_for_run(page, 300_000)
+    page.wait_for_function(NO_STALE, timeout=300_000, polling=100)
+    assert exceptions(page) == [], view
+
+
+def other_views(page) -> list[str]:
+    """The options of the page's View control except the one shown ([] without such a control)."""
+    group = page.get_by_role("radiogroup", name="View")
+    if not group.count():
+        return []
+    shown = group.locator('[aria-checked="true"]').inner_text().strip()
+    names = [radio.inner_text().strip() for radio in group.get_by_role("radio").all()]
+    return [name for name in names if name != shown]
+
+
+def report(found: dict[str, list]) -> str:
+    return "\n".join(f"{where}:\n" + "\n".join(f"  {finding}" for finding in findings)
+                     for where, findings in found.items() if findings)
+
+
+def audit_both_themes(page, where: str, light: dict, dark: dict) -> None:
+    """Every rule in the light theme; then colour contrast in the dark theme, into which the app switches
+    live when the system's colour scheme changes (no base in .streamlit/config.toml); then light again."""
+    light[where] = unexplained(audit(page), "light")
+    page.emulate_media(color_scheme="dark")
+    page.wait_for_function(DARK_BACKGROUND, timeout=30_000, polling=50)  # fails if the app ignores the scheme
+    page.wait_for_function(TRANSITIONS_DONE, timeout=30_000, polling=50)
+    dark[where] = unexplained(audit(page, rules=["color-contrast"]), "dark")
+    page.emulate_media(color_scheme="light")
+    page.wait_for_function(f"() => !({DARK_BACKGROUND})()", timeout=30_000, polling=50)
+
+
+@pytest.mark.e2e
+def test_every_page_and_view_has_no_serious_violation_in_either_theme(browser, app_url):
+    light, dark = {}, {}
+    for slug in PAGES:
+        page = open_page(browser, app_url, slug)
+        try:
+            audit_both_themes(page, slug or "home", light, dark)
+            for view in other_views(page):
+                show_view(page, view)
+                audit_both_themes(page, f"{slug} / {view}", light, dark)
+        finally:
+            page.close()
+    assert len(light) >= len(PAGES) + 30, sorted(light)  # every lesson's views were reached
+    assert not any(light.values()), "axe found serious or critical violations:\n" + report(light)
+    assert not any(dark.values()), "colour contrast in the dark theme:\n" + report(dark)
