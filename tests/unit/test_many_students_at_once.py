@@ -1,6 +1,6 @@
 """A class at once (issue 18, "sharing"): eight threads, as eight sessions of one server, compute
 heatmaps, attention, feature maps, a loss surface and a short training run at the same time, twice
-each. Every result equals the one computed alone, and afterwards every shared model has no hook left
+each. Every result equals the one computed alone (to float32 rounding), and afterwards every shared model has no hook left
 and the same weights (a hash of its state dict before and after)."""
 from __future__ import annotations
 
@@ -78,7 +78,10 @@ def test_eight_sessions_at_once_get_the_numbers_one_gets_alone_and_leave_the_mod
     with ThreadPoolExecutor(max_workers=8) as pool:
         together = list(pool.map(lambda name: (name, TASKS[name]()), jobs))
     for name, result in together:
-        np.testing.assert_array_equal(result, alone[name], err_msg=name)
+        # Equal to float32 rounding: oneDNN may pick another convolution kernel (another summation order)
+        # for a call made while other threads run (CI saw a relative 5e-6 on the heatmap once); another
+        # student's input, weights or hook would move these numbers by far more than 1e-4.
+        np.testing.assert_allclose(result, alone[name], rtol=1e-4, atol=1e-6, err_msg=name)
     after = {name: (state_hash(m), zoo.count_hooks(m)) for name, m in shared.items()}
     assert after == before
     assert all(hooks == 0 for _, hooks in after.values())
