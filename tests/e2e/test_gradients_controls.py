@@ -68,6 +68,11 @@ def changes_picture(page, act, what: str, nth: int = 0) -> None:
     assert exceptions(page) == [], what
 
 
+def shows(page, text: str) -> None:
+    """Wait until the page says `text`: a chart's pixels can change before the caption under it does."""
+    wait_until(page, lambda: text in body(page), what=repr(text))
+
+
 def train_short(page) -> None:
     page.locator("button").filter(has_text="Train").first.click()
     wait_until(page, lambda: "This is your run #1" in body(page) and "finished" in body(page), 120_000,
@@ -81,16 +86,16 @@ def test_every_view_control_changes_what_the_view_shows(open_page):
     changes_picture(page, lambda: pick_radio(page, "Statistic", "mean |g| per weight"), "Statistic: mean |g|")
     assert "gradients.statistic=" in page.url
     changes_picture(page, lambda: pick_radio(page, "Axes", "autoscaled"), "Axes: autoscaled")
-    assert "Autoscaled axes: compare magnitudes with care" in body(page)
+    shows(page, "Autoscaled axes: compare magnitudes with care")
     changes_picture(page, lambda: pick_radio(page, "Axes", "fixed"), "Axes: fixed")
 
     view(page, "Gradient flow")
     changes_picture(page, lambda: pick_radio(page, "Step", "latest step"), "Gradient flow: latest step")
-    assert "Gradient flow at step 20" in body(page)
+    shows(page, "Gradient flow at step 20")
 
     view(page, "Heatmap")
     changes_picture(page, lambda: pick_radio(page, "Rows", "largest value"), "Heatmap: largest value")
-    assert "sorted by the largest value each layer reached" in body(page)
+    shows(page, "sorted by the largest value each layer reached")
 
     view(page, "Distributions")
     panels = chart_height(page)
@@ -122,9 +127,9 @@ def test_network_controls_and_presets_change_the_settings_and_the_run_shown(open
     page.locator(CHART).first.wait_for(timeout=60_000)
     changes_picture(page, lambda: choose(page, "Activation", "sigmoid"), "Activation: sigmoid")
     wait_until(page, lambda: "gradients.activation=sigmoid" in page.url, what="the activation in the link")
-    assert "mlp 10x64 sigmoid, kaiming init" in body(page)
+    shows(page, "mlp 10x64 sigmoid, kaiming init")
     changes_picture(page, lambda: choose(page, "Initialization", "PyTorch default"), "Init: default")
-    assert "Deep sigmoid (vanishing) preset" in body(page)  # these settings are exactly that preset
+    shows(page, "Deep sigmoid (vanishing) preset")  # these settings are exactly that preset
     choose(page, "Normalization", "BatchNorm")
     wait_until(page, lambda: "Cure: BatchNorm preset" in body(page), what="the BatchNorm cure's run")
     page.locator('[data-testid="stCheckbox"]').filter(has_text="Residual connections").first.click()
