@@ -250,7 +250,9 @@ async def settled(page, start_ms: float, timeout_ms: int = 60_000) -> float:
 async def open_from_sidebar(page, slug: str, timeout_ms: int = 60_000) -> float:
     """Open a lesson the way a student does, from the course's navigation in the sidebar (the app
     is already loaded in the tab); seconds until the lesson has rendered."""
-    link = page.locator(f'[data-testid="stSidebar"] a[href$="/{slug}"]').first
+    # The app's own navigation (st.page_link) writes relative addresses: "architecture", "" for home.
+    hrefs = f'a[href="{slug}"]' + (f', a[href$="/{slug}"]' if slug else ', a[href="/"]')
+    link = page.locator('[data-testid="stSidebar"]').locator(hrefs).first
     start = await page.evaluate("() => performance.now()")
     await link.click()
     await page.wait_for_url(f"**/{slug}*", timeout=timeout_ms)
