@@ -8,6 +8,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from lessons import colours
+
 
 def bar_chart(frame: pd.DataFrame, category: str, value: str, title: str = "", height: int = 300,
               horizontal: bool = True) -> alt.Chart:
@@ -22,7 +24,7 @@ def bar_chart(frame: pd.DataFrame, category: str, value: str, title: str = "", h
 
 
 def matrix_heatmap(matrix: np.ndarray, row_labels: list[str], col_labels: list[str], value: str = "value",
-                   title: str = "", scheme: str = "viridis", height: int = 300) -> alt.Chart:
+                   title: str = "", scheme: str = colours.VIRIDIS, height: int = 300) -> alt.Chart:
     """A labelled heatmap of a 2-D array (rows x columns), with the value in the tooltip."""
     rows, cols = matrix.shape  # (R, C)
     frame = pd.DataFrame({"row": np.repeat(row_labels, cols), "column": np.tile(col_labels, rows),

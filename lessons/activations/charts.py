@@ -5,6 +5,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from lessons import colours
+
 
 def enlarge(image: np.ndarray, size: int = 224) -> np.ndarray:
     """Nearest-neighbour upscaling of a small uint8 image (H, W, 3) so its pixels stay visible."""
@@ -21,7 +23,7 @@ def top_predictions_chart(predictions: pd.DataFrame, highlight: int | None = Non
         y=alt.Y("label:N", sort=list(frame["label"]), title=None,
                 axis=alt.Axis(labelOverlap=False, labelLimit=170, labelFontSize=12)),
         x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
-        color=alt.Color("explained:N", legend=None, scale=alt.Scale(domain=[True, False], range=["#d62728", "#8c9bab"])),
+        color=alt.Color("explained:N", legend=None, scale=alt.Scale(domain=list(colours.EXPLAINED), range=list(colours.EXPLAINED.values()))),
         tooltip=["rank", "label", "class_index", alt.Tooltip("probability:Q", format=".1%")],
     )
 
@@ -37,7 +39,7 @@ def channel_statistics_chart(values: np.ndarray, row_labels: list[str], statisti
         x=alt.X("channel:Q", title="channel", scale=alt.Scale(domain=[0, channels], nice=False)),
         x2="channel_end:Q",
         y=alt.Y("row:N", sort=list(row_labels), title=None),
-        color=alt.Color("value:Q", scale=alt.Scale(scheme="inferno"), title=statistic),
+        color=alt.Color("value:Q", scale=alt.Scale(scheme=colours.INFERNO), title=statistic),
         tooltip=["row", "channel", alt.Tooltip("value:Q", format=".3g")],
     )
     marks = pd.DataFrame({"channel": np.flatnonzero(silent)})
@@ -88,7 +90,7 @@ def faithfulness_chart(scores: pd.DataFrame, metric: str, axis_title: str, bar_h
     return alt.Chart(frame, height=alt.Step(bar_height), title=f"Faithfulness: {metric}").mark_bar().encode(
         y=alt.Y("method:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=180)),
         x=alt.X("score:Q", title=axis_title),
-        color=alt.Color("baseline:N", legend=None, scale=alt.Scale(domain=[False, True], range=["#4c78a8", "#9d9d9d"])),
+        color=alt.Color("baseline:N", legend=None, scale=alt.Scale(domain=list(colours.BASELINE), range=list(colours.BASELINE.values()))),
         tooltip=["method", alt.Tooltip("score:Q", format=".3f")],
     )
 

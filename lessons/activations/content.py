@@ -217,3 +217,15 @@ AUG_SMOOTH_HELP = ("Average the map over 6 copies of the image: as it is and mir
 
 DIY_CAPTION = ("Grad-CAM on the cat photo with pytorch-grad-cam, in a dozen lines. It prints the top class "
                "and saves the overlay as `gradcam_cat.png`.")
+
+
+COLORMAP_HELP = ("viridis, inferno, magma and cividis grow steadily in lightness, so a brighter pixel always "
+                 "means more evidence, for every student, colour-blind or not. jet and turbo are here to "
+                 "compare with papers and pytorch-grad-cam's own pictures.")
+
+
+def rainbow_note(colormap: str) -> str:
+    """The caption under the colormap picker when a rainbow map is chosen."""
+    return (f"{colormap} is a rainbow map: its lightness rises and falls along the scale, so it draws edges "
+            "that are not in the heatmap, and its reds and greens look alike to a colour-blind student. "
+            "Read the ordering from viridis, inferno, magma or cividis.")

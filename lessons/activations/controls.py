@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
-from lessons import ui
+from lessons import colours, ui
 from lessons.activations import charts, inputs
 from models import catalogue
 
@@ -29,7 +29,7 @@ PHOTO_MODEL, DIGIT_MODEL = "efficientnet_lite0", "digits_cnn"
 MODELS = {PHOTO_MODEL: "EfficientNet-Lite0", DIGIT_MODEL: "Digits CNN"}
 VIEWS = ("Heatmap", "TorchCam", "Method grid", "Layer statistics", "Find the mistake", "Sanity check", "Faithfulness")
 UPLOAD = "upload your own"
-COLORMAPS = ("jet", "turbo", "viridis", "inferno", "magma")
+COLORMAPS = colours.OVERLAY_COLORMAPS + colours.RAINBOW_COLORMAPS  # safe ones first; rainbows to compare with papers
 CHANNEL_CHOICES = ("32", "64", "128", "256", "all")
 TOP_K = tuple(f"top {k}" for k in range(1, 6))
 SLOW_SECONDS = {"ScoreCAM": "2-6 s", "AblationCAM": "3-8 s", "FullGrad": "about 1 s"}
@@ -38,7 +38,7 @@ SHORTCUT_LAYER = "block 1 (16 ch, 28 px)"
 DEFAULTS = {
     "view": "Heatmap", "model": PHOTO_MODEL, "image": "cat", "framing": "centre crop", "digit": 0,
     "method": "GradCAM", "layer": "head conv (1280 ch, 7 px)", "target": "top 1", "opacity": 0.5,
-    "colormap": "jet", "aug_smooth": False, "eigen_smooth": False, "channels": "64",
+    "colormap": "viridis", "aug_smooth": False, "eigen_smooth": False, "channels": "64",
     "tc_samples": 4, "tc_std": 0.3,
     "grid_methods": ["GradCAM", "GradCAM++", "LayerCAM", "EigenCAM"],
     "grid_layers": ["stage 5 (112 ch, 14 px)", "stage 7 (320 ch, 7 px)", "head conv (1280 ch, 7 px)"],

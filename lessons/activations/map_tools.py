@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def overlay_heatmap(rgb: np.ndarray, heatmap: np.ndarray, opacity: float = 0.5, colormap: str = "jet") -> np.ndarray:
+def overlay_heatmap(rgb: np.ndarray, heatmap: np.ndarray, opacity: float = 0.5, colormap: str = "viridis") -> np.ndarray:
     """Blend a colour-mapped heatmap (H, W) in [0, 1] over an image (H, W, 3) in [0, 1] -> uint8 (H, W, 3)."""
     from matplotlib import colormaps
 

@@ -34,7 +34,7 @@ def torchcam_maps(model: nn.Module, x: torch.Tensor, layer_paths: Sequence[str],
     return [np.nan_to_num(c[0].detach().numpy()) for c in cams]
 
 
-def torchcam_overlay(rgb: np.ndarray, heatmap: np.ndarray, alpha: float = 0.5, colormap: str = "jet") -> np.ndarray:
+def torchcam_overlay(rgb: np.ndarray, heatmap: np.ndarray, alpha: float = 0.5, colormap: str = "viridis") -> np.ndarray:
     """TorchCam's `overlay_mask` (mask resized to the image, colour-mapped, blended): uint8 (H, W, 3).
     `alpha` is the weight of the image."""
     from PIL import Image

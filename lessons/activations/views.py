@@ -16,7 +16,7 @@ from contextlib import nullcontext
 import numpy as np
 import streamlit as st
 
-from lessons import ui
+from lessons import colours, ui
 from lessons.activations import charts, content, map_tools, shipped
 from lessons.activations.content import AUG_SMOOTH_HELP
 from lessons.activations.controls import (CHANNEL_CHOICES, COLORMAPS, DEFAULTS, SLOW_SECONDS, class_name, control,
@@ -97,7 +97,9 @@ def heatmap_view(page, model_name, inp, layers, target, result) -> None:
                               f"{m} {t}" for m, t in SLOW_SECONDS.items()))
         layer = control(page, st.selectbox, "layer", "Target layer", list(layers))
         opacity = control(page, st.slider, "opacity", "Heatmap opacity", 0.0, 1.0, step=0.05)
-        colormap = control(page, st.selectbox, "colormap", "Colormap", COLORMAPS)
+        colormap = control(page, st.selectbox, "colormap", "Colormap", COLORMAPS, help=content.COLORMAP_HELP)
+        if colormap in colours.RAINBOW_COLORMAPS:
+            st.caption(content.rainbow_note(colormap))
         aug = control(page, st.toggle, "aug_smooth", "Augmentation smoothing (6 passes)",
                        help=AUG_SMOOTH_HELP)
         eigen = control(page, st.toggle, "eigen_smooth", "Eigen smoothing (first principal component)")
@@ -199,7 +201,7 @@ def torchcam_view_section(page, model_name, inp, layers, target, result) -> None
         columns = st.columns(min(5, len(paths)))
         for i, (name, heat) in enumerate(zip(layers, maps)):
             with columns[i % len(columns)]:
-                overlay = torchcam_overlay(rgb, heat, alpha=1 - opacity)
+                overlay = torchcam_overlay(rgb, heat, alpha=1 - opacity, colormap=page.value("colormap"))
                 st.image(charts.enlarge(overlay) if overlay.shape[0] < 100 else overlay,
                          caption=f"{name.split(' (')[0]} · {heat.shape[0]}x{heat.shape[1]}", width="stretch",
                          alt=f"Grad-CAM map at {name}")

@@ -165,7 +165,7 @@ def shortcut_view(page, result) -> None:
             entry = maps[name]
             with col:
                 share = "" if entry["marker_share"] is None else f", {entry['marker_share']:.0%} of the map on the marker"
-                show_image(map_tools.overlay_heatmap(maps["rgb"], entry["map"], 0.55, "jet"),
+                show_image(map_tools.overlay_heatmap(maps["rgb"], entry["map"], 0.55, page.value("colormap")),
                            f"{zoo.info(name).title}: says {entry['predicted']} ({entry['probability']:.0%}){share}")
         page.chart(charts.marker_accuracy_chart(table, height=page.chart_height(70)),
                    "Accuracy with no marker, the digit's own class marker, and the marker of the next class.")

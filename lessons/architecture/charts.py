@@ -8,7 +8,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-SIGN_COLOURS = alt.Scale(domain=["positive", "negative"], range=["#1f77b4", "#d62728"])
+from lessons import colours
+
+SIGN_COLOURS = alt.Scale(domain=list(colours.SIGN), range=list(colours.SIGN.values()))
 
 
 def parameter_bars(table: pd.DataFrame, height: int = 320, max_rows: int = 40) -> alt.Chart:
@@ -56,7 +58,7 @@ def network_chart(nodes: pd.DataFrame, edges: pd.DataFrame, title: str, selected
         x=x_axis, y=y_axis,
         size=alt.condition("datum.selected", alt.value(260), alt.value(90)),
         strokeWidth=alt.condition("datum.selected", alt.value(3), alt.value(0.5)),
-        color=alt.Color("shade:Q", scale=alt.Scale(scheme="greens", domain=[0, 1]), title="activation (of layer max)",
+        color=alt.Color("shade:Q", scale=alt.Scale(scheme=colours.GREENS, domain=[0, 1]), title="activation (of layer max)",
                         legend=alt.Legend(orient="bottom")),
         tooltip=["label", alt.Tooltip("activation:Q", format=".3f")],
     )
@@ -73,7 +75,7 @@ def weight_image(image: np.ndarray, title: str, height: int = 220) -> alt.Chart:
     limit = float(np.abs(image).max()) or 1.0
     return alt.Chart(frame, title=title, height=height, width=height).mark_rect().encode(
         x=alt.X("col:O", axis=None), y=alt.Y("row:O", axis=None),
-        color=alt.Color("weight:Q", scale=alt.Scale(scheme="redblue", domain=[-limit, limit]), title="weight"),
+        color=alt.Color("weight:Q", scale=alt.Scale(scheme=colours.RED_BLUE, domain=[-limit, limit]), title="weight"),
         tooltip=["row", "col", alt.Tooltip("weight:Q", format=".3f")],
     )
 

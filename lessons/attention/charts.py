@@ -8,6 +8,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from lessons import colours
+
 LINE_FLOOR = 0.01  # head-view lines below this weight are left out (invisible at that opacity anyway)
 COLOR = "#1f6fb4"
 
@@ -67,7 +69,7 @@ def heatmap(matrix: np.ndarray, row_labels: list[str], col_labels: list[str], ti
     frame = pd.DataFrame({"query": np.asarray(row_labels)[r.ravel()], "key": np.asarray(col_labels)[c.ravel()],
                           "weight": matrix.ravel().astype(float)})
     top = domain_max if domain_max else max(float(matrix.max()), domain_min + 1e-6)
-    scale = alt.Scale(scheme="blues", domain=[domain_min, top])
+    scale = alt.Scale(scheme=colours.BLUES, domain=[domain_min, top])
     base = alt.Chart(frame).encode(
         x=alt.X("key:N", sort=list(col_labels), title="attends to (key)", axis=alt.Axis(labelAngle=-60)),
         y=alt.Y("query:N", sort=list(row_labels), title="token (query)"))
@@ -93,7 +95,7 @@ def model_view(tokens: list[str], attentions: np.ndarray, selected: tuple[int, i
     for layer in range(L):
         for head in range(H):
             mosaic[layer * cell:layer * cell + T, head * cell:head * cell + T] = attentions[layer, head]
-    figure = go.Figure(go.Heatmap(z=np.round(mosaic, 3), colorscale="Blues", zmin=0, zmax=1, hoverongaps=False,
+    figure = go.Figure(go.Heatmap(z=np.round(mosaic, 3), colorscale=colours.PLOTLY_BLUES, zmin=0, zmax=1, hoverongaps=False,
                                   colorbar=dict(title="weight", thickness=12),
                                   hovertemplate="weight %{z:.3f}<extra></extra>"))
     layer, head = selected
@@ -132,7 +134,7 @@ def ablation_scatter(word_share: np.ndarray, effect: np.ndarray, selected: tuple
         x=alt.X("attention to words:Q", title="share of the words' attention on other words",
                 scale=alt.Scale(domain=[0, 1])),
         y=alt.Y("effect:Q", title=effect_title),
-        color=alt.Color("layer:O", scale=alt.Scale(scheme="viridis")),
+        color=alt.Color("layer:O", scale=alt.Scale(scheme=colours.VIRIDIS)),
         stroke=alt.condition("datum.selected", alt.value("#c0392b"), alt.value(None)),
         strokeWidth=alt.condition("datum.selected", alt.value(3), alt.value(0)),
         tooltip=["name:N", alt.Tooltip("attention to words:Q", format=".3f"), alt.Tooltip("effect:Q", format=".4f")])
@@ -151,7 +153,7 @@ def digit_overlays(pixels: np.ndarray, maps: dict[str, np.ndarray], size: int) -
     sy = alt.Scale(domain=[h - 0.5, -0.5], nice=False)
     ink = alt.Chart(digit).mark_rect().encode(
         x=alt.X("x:Q", scale=sx, axis=None), x2="x2:Q", y=alt.Y("y:Q", scale=sy, axis=None), y2="y2:Q",
-        color=alt.Color("ink:Q", scale=alt.Scale(domain=[0, 1], range=["white", "#444"]), legend=None))
+        color=alt.Color("ink:Q", scale=alt.Scale(domain=[0, 1], range=list(colours.INK)), legend=None))
     panels = []
     for title, grid_map in maps.items():
         g = grid_map.shape[0]
@@ -178,7 +180,7 @@ def pattern_row(patterns: dict[str, np.ndarray], size: int) -> alt.HConcatChart:
         frame = pd.DataFrame({"query position": r.ravel(), "key position": c.ravel(), "weight": matrix.ravel().astype(float)})
         panels.append(alt.Chart(frame).mark_rect().encode(
             x=alt.X("key position:O"), y=alt.Y("query position:O"),
-            color=alt.Color("weight:Q", scale=alt.Scale(scheme="blues", domain=[0, 1])),
+            color=alt.Color("weight:Q", scale=alt.Scale(scheme=colours.BLUES, domain=[0, 1])),
             tooltip=["query position:O", "key position:O", alt.Tooltip("weight:Q", format=".3f")],
         ).properties(width=size, height=size, title=title))
     return alt.hconcat(*panels)

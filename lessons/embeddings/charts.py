@@ -11,6 +11,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from lessons import colours
+
 OTHER = "#d9d9d9"
 RING = "#808080"  # the highlighted points' ring: a mid grey, seen on the light and on the dark theme
 
@@ -33,8 +35,8 @@ def frame(result: dict, highlight=None, shown=None, images: list[str] | None = N
 
 def _label_scale(labels) -> alt.Scale:
     domain = sorted(set(labels), key=lambda v: (not v.isdigit(), int(v) if v.isdigit() else 0, v))
-    scheme = "category10" if len(domain) <= 10 else "tableau20"
-    return alt.Scale(domain=domain, scheme=scheme)
+    palette = [colours.LABELS[i % len(colours.LABELS)] for i in range(len(domain))]
+    return alt.Scale(domain=domain, range=palette)
 
 
 def scatter_2d(data: pd.DataFrame, height: int, title: str = "", axis_titles=("", ""), point_size: int = 30,
@@ -64,8 +66,7 @@ def scatter_3d(data: pd.DataFrame, height: int, title: str = ""):
     """The same points in 3-D (Plotly: drag to turn, scroll to zoom), one trace per label."""
     import plotly.graph_objects as go
 
-    palette = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
-               "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d")
+    palette = colours.LABELS  # the same colour per label as the 2-D scatter
     figure = go.Figure()
     labels = sorted(set(data["label"]), key=lambda v: (not v.isdigit(), int(v) if v.isdigit() else 0, v))
     for i, label in enumerate(labels):

@@ -1,6 +1,7 @@
 """The deep-feature-factorization lesson's constants and control defaults. No torch, no streamlit."""
 from __future__ import annotations
 
+from lessons import colours
 from models.catalogue import EFFICIENTNET_LITE0_STAGES
 
 SLUG = "factorization"
@@ -15,10 +16,8 @@ SWEEP_KS = tuple(range(K_MIN, K_MAX + 1))
 MAX_IMAGES = 4  # co-segmentation
 TOP_LABELS = 3
 
-# Paul Tol's "muted" qualitative scheme (personal.sron.nl/~pault/#sec:qualitative), designed to stay
-# distinct under the common colour-vision deficiencies, plus his pale grey as a tenth colour.
-CONCEPT_COLOURS = ("#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#44AA99", "#999933",
-                   "#AA4499", "#DDDDDD")
+# Paul Tol's "muted" palette and his pale grey (lessons/colours.py): apart under colour-vision deficiencies.
+CONCEPT_COLOURS = colours.CONCEPTS
 
 DEFAULTS = {
     "view": "Concepts", "image": "cat", "framing": "whole image", "layer": HEAD, "k": 5, "image_weight": 0.3,

@@ -4,6 +4,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from lessons import colours
+
 
 def centroid_chart(frame: pd.DataFrame, height: int = 220) -> alt.Chart:
     """Spectral centroid of each gallery picture per stage (points) and the stage mean (bar).
@@ -50,6 +52,6 @@ def activation_bars(frame: pd.DataFrame, height: int = 240) -> alt.Chart:
     return alt.Chart(frame, height=height).mark_bar().encode(
         y=alt.Y("example:N", sort=list(frame["example"]), title=None, axis=alt.Axis(labelLimit=200)),
         x=alt.X("activation:Q", title="activation of the channel"),
-        color=alt.Color("kind:N", scale=alt.Scale(domain=["optimised", "dataset"], range=["#e45756", "#4c78a8"]),
+        color=alt.Color("kind:N", scale=alt.Scale(domain=list(colours.PICTURE_KIND), range=list(colours.PICTURE_KIND.values())),
                         title=None),
         tooltip=["example", "kind", alt.Tooltip("activation:Q", format=".2f")])

@@ -17,11 +17,12 @@ import math
 
 import pandas as pd
 
+from lessons import colours
 from lessons.gradients import readings
 
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
-LAYER_SCHEME = "viridis"
-MEAN_COLOR, MAX_COLOR = "#1f77b4", "#aec7e8"
+LAYER_SCHEME = colours.VIRIDIS
+MEAN_COLOR, MAX_COLOR = colours.GRADIENT_STATISTICS["mean"], colours.GRADIENT_STATISTICS["max"]
 
 
 LOG_AXIS = {"format": "~e"}  # 1e-12 ... 1e+12, not 0.000000000001
@@ -98,7 +99,7 @@ def heatmap_spec(frame: pd.DataFrame, rows: list[str], fixed: bool = True,
                  height: int = 320) -> tuple[dict, pd.DataFrame]:
     """View 3: layer x step, colour = log10 gradient norm, rows in the given order (top first)."""
     lo, hi = (math.log10(readings.GRAD_DOMAIN[0]), math.log10(readings.GRAD_DOMAIN[1]))
-    color_scale = {"scheme": "inferno", "domain": [lo, hi], "clamp": True} if fixed else {"scheme": "inferno"}
+    color_scale = {"scheme": colours.INFERNO, "domain": [lo, hi], "clamp": True} if fixed else {"scheme": colours.INFERNO}
     spec = {"$schema": VEGA_LITE_SCHEMA, "height": max(height, 12 * len(rows)),
             "mark": {"type": "rect"},
             "encoding": {
@@ -177,7 +178,7 @@ def activation_spec(frame: pd.DataFrame, fixed: bool = True, height: int = 220) 
                                 "y": {"field": "share", "type": "quantitative", "title": "share of units",
                                       "scale": {"domain": [0, 1]} if fixed else {}},
                                 "color": {"field": "kind", "type": "nominal", "title": None,
-                                          "scale": {"domain": ["saturated", "dead"], "range": ["#ff7f0e", "#7f7f7f"]},
+                                          "scale": {"domain": list(colours.UNIT_STATES), "range": list(colours.UNIT_STATES.values())},
                                           "legend": {"orient": "top"}},
                                 "tooltip": _tooltip(("layer", "nominal", "layer"), ("kind", "nominal", "share"),
                                                     ("share", "quantitative", "value"))}}

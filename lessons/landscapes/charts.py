@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from lessons import colours
 from lessons.landscapes import toy
 
 CONTOUR_LEVELS = 14
@@ -46,12 +47,12 @@ def contour(frame: pd.DataFrame, log_scale: bool, height: int, title: str = "", 
     field, label = _loss_field(log_scale)
     levels = contour_levels(height)
     if domain is None:  # bands binned by Vega-Lite over this chart's own range
-        color = alt.Color(f"{field}:Q", title=label, bin=alt.Bin(maxbins=levels), scale=alt.Scale(scheme="viridis"))
+        color = alt.Color(f"{field}:Q", title=label, bin=alt.Bin(maxbins=levels), scale=alt.Scale(scheme=colours.VIRIDIS))
     else:  # the same bands on charts shown side by side: equal steps of the shared domain. (A binned field
         # takes a bin-ordinal scale, whose domain is the list of bins: [low, high] there drew every cell one colour.)
         color = alt.Color(f"{field}:Q", title=label, scale=alt.Scale(
             type="quantize", domain=[float(v) for v in domain], nice=False,
-            scheme=alt.SchemeParams(name="viridis", count=levels)))
+            scheme=alt.SchemeParams(name=colours.VIRIDIS, count=levels)))
     heat = alt.Chart(_cells(frame)).mark_rect().encode(
         x=alt.X("a0:Q", title=x_title), x2="a1:Q", y=alt.Y("b0:Q", title=y_title), y2="b1:Q",
         color=color,
@@ -68,7 +69,7 @@ def contour(frame: pd.DataFrame, log_scale: bool, height: int, title: str = "", 
 
 def surface_3d(axis: np.ndarray, loss: np.ndarray, log_scale: bool, height: int) -> go.Figure:
     z = np.log10(np.clip(loss, 1e-6, None)) if log_scale else loss
-    figure = go.Figure(go.Surface(x=axis, y=axis, z=z, colorscale="Viridis", showscale=True,
+    figure = go.Figure(go.Surface(x=axis, y=axis, z=z, colorscale=colours.PLOTLY_VIRIDIS, showscale=True,
                                   colorbar=dict(title="log10(loss)" if log_scale else "loss"),
                                   contours=dict(z=dict(show=True, usecolormap=True, project_z=True))))
     figure.update_layout(height=height, margin=dict(l=0, r=0, t=10, b=0),
@@ -105,8 +106,8 @@ def toy_animation(surface: str, lr: float, steps: int, height: int, frames: int 
     """The toy surface as a contour plot with the three optimizers' paths, animated step by step."""
     xs, ys, zs = toy.surface_grid(surface)
     runs = toy.paths(surface, lr, steps)
-    colors = {"sgd": "#e45756", "momentum": "#f58518", "adam": "#4c78a8"}
-    base = go.Contour(x=xs, y=ys, z=zs, colorscale="Viridis", ncontours=25, showscale=False,
+    colors = colours.OPTIMIZERS
+    base = go.Contour(x=xs, y=ys, z=zs, colorscale=colours.PLOTLY_VIRIDIS, ncontours=25, showscale=False,
                       contours=dict(coloring="heatmap"))
 
     def path_traces(upto: int):

@@ -14,13 +14,12 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from lessons import colours
 from lessons.charts import matrix_heatmap
 
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
-SERIES_COLORS = {"train (raw)": "#9ecae1", "train (smoothed)": "#1f77b4", "train": "#1f77b4",
-                 "validation": "#ff7f0e"}
-MARKER_COLORS = {"checkpoint kept": "#2ca02c", "early stop": "#555555",
-                 "overfitting starts": "#9467bd", "diverged": "#d62728"}
+SERIES_COLORS = colours.TRAINING_SERIES
+MARKER_COLORS = colours.TRAINING_MARKERS
 LABEL_LINE_PX = 14  # vertical spacing of the marker labels, so labels of nearby lines do not overlap
 
 
@@ -130,7 +129,7 @@ def roc_chart(frame: pd.DataFrame, height: int = 320) -> alt.LayerChart:
 def confusion_chart(matrix: np.ndarray, height: int = 320) -> alt.LayerChart:
     """Counts, rows = true digit, columns = predicted digit, with the count written in each cell."""
     labels = [str(d) for d in range(matrix.shape[0])]
-    heat = matrix_heatmap(matrix, labels, labels, value="count", scheme="blues", height=height)
+    heat = matrix_heatmap(matrix, labels, labels, value="count", scheme=colours.BLUES, height=height)
     rows, cols = matrix.shape
     frame = pd.DataFrame(dict(row=np.repeat(labels, cols), column=np.tile(labels, rows),
                               count=matrix.reshape(-1)))
