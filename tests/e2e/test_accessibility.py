@@ -3,7 +3,8 @@ Chromium, and no violation of impact "serious" or "critical" is left that the al
 (tests/e2e/axe_audit.py, ALLOWED) does not explain. Each view is then switched to the dark theme (the
 app follows the system's colour scheme, .streamlit/config.toml) and audited for colour contrast.
 
-One server, one browser tab per page; a lesson's views are reached by clicking its "View" control,
+Each view is also walked with the Tab key (tests/e2e/keyboard_walk.py): every visible control must
+receive focus. One server, one browser tab per page; a lesson's views are reached by clicking its "View" control,
 as a student does, and each is audited once it is usable (script run finished, no skeleton, no
 stale element left from the view before).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import pytest
 
 from lessons import registry
+from tests.e2e import keyboard_walk
 from tests.e2e.axe_audit import audit, unexplained
 from tests.e2e.conftest import exceptions, wait_for_run, wait_until
 
@@ -57,10 +59,11 @@ def report(found: dict[str, list]) -> str:
                      for where, findings in found.items() if findings)
 
 
-def audit_both_themes(page, where: str, light: dict, dark: dict) -> None:
+def audit_both_themes(page, where: str, light: dict, dark: dict, unreached: dict) -> None:
     """Every rule in the light theme; then colour contrast in the dark theme, into which the app switches
     live when the system's colour scheme changes (no base in .streamlit/config.toml); then light again."""
     light[where] = unexplained(audit(page), "light")
+    unreached[where] = keyboard_walk.unreached(page)
     page.emulate_media(color_scheme="dark")
     page.wait_for_function(DARK_BACKGROUND, timeout=30_000, polling=50)  # fails if the app ignores the scheme
     page.wait_for_function(TRANSITIONS_DONE, timeout=30_000, polling=50)
@@ -71,16 +74,17 @@ def audit_both_themes(page, where: str, light: dict, dark: dict) -> None:
 
 @pytest.mark.e2e
 def test_every_page_and_view_has_no_serious_violation_in_either_theme(browser, app_url):
-    light, dark = {}, {}
+    light, dark, unreached = {}, {}, {}
     for slug in PAGES:
         page = open_page(browser, app_url, slug)
         try:
-            audit_both_themes(page, slug or "home", light, dark)
+            audit_both_themes(page, slug or "home", light, dark, unreached)
             for view in other_views(page):
                 show_view(page, view)
-                audit_both_themes(page, f"{slug} / {view}", light, dark)
+                audit_both_themes(page, f"{slug} / {view}", light, dark, unreached)
         finally:
             page.close()
     assert len(light) >= len(PAGES) + 30, sorted(light)  # every lesson's views were reached
     assert not any(light.values()), "axe found serious or critical violations:\n" + report(light)
     assert not any(dark.values()), "colour contrast in the dark theme:\n" + report(dark)
+    assert not any(unreached.values()), "controls the Tab key never reaches:\n" + report(unreached)
