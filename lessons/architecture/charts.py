@@ -41,7 +41,12 @@ def weight_histogram(frame: pd.DataFrame, title: str = "", height: int = 260) ->
 def network_chart(nodes: pd.DataFrame, edges: pd.DataFrame, title: str, selected: tuple[str, int] | None = None,
                   height: int = 520) -> alt.LayerChart:
     """Neurons as dots (shade = activation), weights as lines (width = |w|, colour = sign)."""
-    x_axis = alt.X("x:Q", axis=None, scale=alt.Scale(domain=[-0.2, 3.2]))
+    # The layers are named by an axis, not by text marks: Streamlit's chart theme colours axis labels for the
+    # light and the dark theme, but leaves text marks black, unreadable on the dark background.
+    layer_names = alt.Axis(orient="top", values=[0, 1, 2, 3], title=None, grid=False, domain=False, ticks=False,
+                           labelFontWeight="bold", labelFlush=False,
+                           labelExpr="['input (strongest)', 'hidden 1', 'hidden 2', 'output'][datum.value]")
+    x_axis = alt.X("x:Q", axis=layer_names, scale=alt.Scale(domain=[-0.2, 3.2]))
     y_axis = alt.Y("y:Q", axis=None, scale=alt.Scale(domain=[0, 1]))
     lines = alt.Chart(edges).mark_rule().encode(
         x=x_axis, y=y_axis, x2="x2:Q", y2="y2:Q",
@@ -54,17 +59,17 @@ def network_chart(nodes: pd.DataFrame, edges: pd.DataFrame, title: str, selected
     frame["selected"] = False
     if selected is not None:
         frame["selected"] = (frame["layer"] == selected[0]) & (frame["neuron"] == selected[1])
-    dots = alt.Chart(frame).mark_circle(stroke="black").encode(
+    dots = alt.Chart(frame).mark_circle().encode(
         x=x_axis, y=y_axis,
         size=alt.condition("datum.selected", alt.value(260), alt.value(90)),
+        # rings that show on both themes' backgrounds (3:1 or more on white and on #0e1117)
+        stroke=alt.condition("datum.selected", alt.value("#D55E00"), alt.value("#888888")),
         strokeWidth=alt.condition("datum.selected", alt.value(3), alt.value(0.5)),
         color=alt.Color("shade:Q", scale=alt.Scale(scheme=colours.GREENS, domain=[0, 1]), title="activation (of layer max)",
                         legend=alt.Legend(orient="bottom")),
         tooltip=["label", alt.Tooltip("activation:Q", format=".3f")],
     )
-    names = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0], "text": ["input (strongest)", "hidden 1", "hidden 2", "output"]})
-    heads = alt.Chart(names).mark_text(dy=-8, fontWeight="bold").encode(x=x_axis, y=alt.value(0), text="text:N")
-    return alt.layer(lines, dots, heads, title=title, height=height).resolve_scale(color="independent")
+    return alt.layer(lines, dots, title=title, height=height).resolve_scale(color="independent")
 
 
 def weight_image(image: np.ndarray, title: str, height: int = 220) -> alt.Chart:

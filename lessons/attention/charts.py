@@ -138,9 +138,8 @@ def ablation_scatter(word_share: np.ndarray, effect: np.ndarray, selected: tuple
         stroke=alt.condition("datum.selected", alt.value("#c0392b"), alt.value(None)),
         strokeWidth=alt.condition("datum.selected", alt.value(3), alt.value(0)),
         tooltip=["name:N", alt.Tooltip("attention to words:Q", format=".3f"), alt.Tooltip("effect:Q", format=".4f")])
-    label = alt.Chart(frame[frame["selected"]]).mark_text(dx=10, align="left", fontWeight="bold").encode(
-        x="attention to words:Q", y="effect:Q", text="name:N")
-    return (points + label).properties(height=height)
+    # the selected head is named in the title: a text mark would stay black on the dark theme's background
+    return points.properties(height=height, title=f"Every head of every layer; ringed in red: head {selected[0]}.{selected[1]}")
 
 
 def digit_overlays(pixels: np.ndarray, maps: dict[str, np.ndarray], size: int) -> alt.HConcatChart:

@@ -41,18 +41,18 @@ def shares_by_image_chart(frame: pd.DataFrame, names: list[str], height: int = 3
 
 
 def error_chart(frame: pd.DataFrame, elbow: int, height: int = 260) -> alt.Chart:
-    """Relative reconstruction error against k (frame: k, error) with the elbow marked."""
-    line = alt.Chart(frame, height=height, title="NMF reconstruction error against k").mark_line(point=True).encode(
+    """Relative reconstruction error against k (frame: k, error) with the elbow marked. The elbow is named in
+    the title, which takes the theme's text colour: no fixed text colour reads at 4.5:1 on both themes."""
+    title = f"NMF reconstruction error; dashed: the elbow, k = {elbow}"
+    line = alt.Chart(frame, height=height).mark_line(point=True).encode(
         x=alt.X("k:Q", title="number of concepts k", scale=alt.Scale(domain=[frame["k"].min(), frame["k"].max()]),
                 axis=alt.Axis(tickMinStep=1, format="d")),
         y=alt.Y("error:Q", title="relative error ||A - WH|| / ||A||", scale=alt.Scale(zero=False)),
         tooltip=["k", alt.Tooltip("error:Q", format=".3f")])
-    marked = pd.DataFrame({"k": [elbow], "error": frame.loc[frame["k"] == elbow, "error"].to_list(),
-                           "text": [f"elbow: k = {elbow}"]})
-    rule = alt.Chart(marked).mark_rule(color="#882255", strokeDash=[4, 3]).encode(x="k:Q")
-    text = alt.Chart(marked).mark_text(align="left", dx=6, dy=-10, color="#882255", fontSize=13).encode(
-        x="k:Q", y="error:Q", text="text:N")
-    return line + rule + text
+    # Tol's rose: 3.7:1 on white and 5.2:1 on the dark background (a graphic needs 3:1, WCAG 1.4.11)
+    rule = alt.Chart(pd.DataFrame({"k": [elbow]})).mark_rule(color="#CC6677", strokeDash=[4, 3], strokeWidth=2).encode(
+        x="k:Q")
+    return alt.layer(line, rule, title=title)
 
 
 def splits_chart(nodes: pd.DataFrame, edges: pd.DataFrame, height: int = 300) -> alt.Chart:
