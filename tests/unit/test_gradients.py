@@ -229,12 +229,20 @@ def test_shipped_activation_variants_start_like_a_fresh_run(key, shipped, data):
 
 
 def test_shipped_default_run_equals_a_fresh_run(shipped, data):
-    """A stale file fails: the default settings' run, computed now, matches the shipped one."""
+    """A stale file fails: the default settings' run, computed now, matches the shipped one.
+
+    Step by step only at the start: this run at the default learning rate is chaotic, so a
+    difference in the last bit grows (1e-5 added to the pixels moved a gradient norm 18 % within
+    10 steps, measured; a CI machine's run left 2 % at step 38). Over the whole run it is compared
+    by what the lesson reads off it: each layer's typical gradient norm and where the loss ends."""
     fresh = compute.train_to_end(compute.RunSpec(), data)
     stored = shipped["healthy"]
     assert fresh.status == stored.status and len(fresh.steps) == len(stored.steps) == 100
-    np.testing.assert_allclose(np.asarray(fresh.stats)[:, :, 0], np.asarray(stored.stats)[:, :, 0], rtol=0.02)
-    np.testing.assert_allclose([r["loss"] for r in fresh.steps], [r["loss"] for r in stored.steps], rtol=0.01)
+    norms, stored_norms = np.asarray(fresh.stats)[:, :, 0], np.asarray(stored.stats)[:, :, 0]  # (step, layer)
+    np.testing.assert_allclose(norms[:3], stored_norms[:3], rtol=0.02)
+    np.testing.assert_allclose(np.median(norms, axis=0), np.median(stored_norms, axis=0), rtol=0.15)
+    loss, stored_loss = ([r["loss"] for r in run.steps] for run in (fresh, stored))
+    np.testing.assert_allclose(np.mean(loss[-10:]), np.mean(stored_loss[-10:]), rtol=0.1)
 
 
 @pytest.mark.parametrize("key", ["deep_sigmoid", "init_x10", "cure_clipping"])
