@@ -80,8 +80,11 @@ def test_eight_sessions_at_once_get_the_numbers_one_gets_alone_and_leave_the_mod
     for name, result in together:
         # Equal to float32 rounding: oneDNN may pick another convolution kernel (another summation order)
         # for a call made while other threads run (CI saw a relative 5e-6 on the heatmap once); another
-        # student's input, weights or hook would move these numbers by far more than 1e-4.
-        np.testing.assert_allclose(result, alone[name], rtol=1e-4, atol=1e-6, err_msg=name)
+        # student's input, weights or hook would move these numbers by far more than 1e-4. A value near 0 is
+        # a sum of terms as large as the map's largest, so its rounding is measured against that
+        # (feature maps: 4.8e-6 on -0.0078 in a map whose largest is ~17, -n 3 on a 2-core machine).
+        scale = float(np.abs(np.asarray(alone[name])).max())
+        np.testing.assert_allclose(result, alone[name], rtol=1e-4, atol=1e-6 * max(scale, 1.0), err_msg=name)
     after = {name: (state_hash(m), zoo.count_hooks(m)) for name, m in shared.items()}
     assert after == before
     assert all(hooks == 0 for _, hooks in after.values())
