@@ -61,7 +61,9 @@ def assert_healthy(page) -> None:
 
 
 def choose(page, label: str, option: str) -> None:
-    page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first.click()
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
+    box.scroll_into_view_if_needed()  # a scroll closes the list: Playwright's own, in the click, came too late
+    box.get_by_role("combobox").click()
     page.get_by_role("option", name=option, exact=True).click()
 
 

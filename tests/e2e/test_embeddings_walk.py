@@ -27,7 +27,9 @@ def settled(page, what, condition, timeout_ms=180_000):
 
 def pick(page, label: str, option: str) -> None:
     """Choose `option` in the select box labelled `label`."""
-    page.get_by_label(label, exact=True).first.click()
+    field = page.get_by_label(label, exact=True).first
+    field.scroll_into_view_if_needed()  # a scroll closes the list: Playwright's own, in the click, came too late
+    field.click()
     page.get_by_role("option", name=option, exact=True).click()
     wait_for_run(page)
 

@@ -87,7 +87,9 @@ def remove_photo(page, name: str, with_mouse: bool = False) -> None:
 
 
 def add_photo(page, name: str) -> None:
-    page.get_by_role("combobox", name="Photos (2 to 4)").click()
+    field = page.get_by_role("combobox", name="Photos (2 to 4)")
+    field.scroll_into_view_if_needed()  # a scroll closes the list: Playwright's own, in the click, came too late
+    field.click()
     page.get_by_role("option", name=name, exact=True).click()
     page.keyboard.press("Escape")
 

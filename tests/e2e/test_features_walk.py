@@ -121,6 +121,7 @@ def add_option(page, multiselect, option: str, tries: int = 3) -> None:
     """Open the multiselect's list and pick `option`, again if the click did not add it: baseweb can
     spend a click on focus (the same quirk as a tag's remove button; failed once in CI, under load)."""
     for _ in range(tries):
+        multiselect.scroll_into_view_if_needed()  # a scroll closes the list
         multiselect.get_by_role("combobox").click()
         choice = page.get_by_role("option", name=option, exact=True)
         choice.wait_for(timeout=30_000)
