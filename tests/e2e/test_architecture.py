@@ -5,7 +5,7 @@ time: a rerun and the browser's redraw after it take as long as the machine need
 """
 from urllib.parse import parse_qs, urlparse
 
-from tests.e2e.conftest import exceptions, open_view, wait_for_run
+from tests.e2e.conftest import exceptions, wait_for_run
 
 GRAPH = '[data-testid="stGraphVizChart"] svg'
 TIMEOUT_MS = 60_000
@@ -56,15 +56,6 @@ def test_layer_diagram_draws_and_direction_changes_it(open_page):
     wait_for_share_link(page, "architecture.direction", "left-right")  # the share link follows
     assert share_link(page)["architecture.direction"] == ["left-right"]
     assert exceptions(page) == []
-
-
-def test_every_view_renders_without_exceptions(open_page):
-    page = open_page("architecture")
-    charts = '[data-testid="stGraphVizChart"], [data-testid="stVegaLiteChart"]'
-    for view in ("Autograd graph", "Parameter table", "One layer", "Model builder", "Compare", "Neurons"):
-        assert open_view(page, "architecture", view, charts) >= 1, view
-        wait_usable(page)
-        assert exceptions(page) == [], view
 
 
 def test_builder_shape_mismatch_is_explained(open_page):

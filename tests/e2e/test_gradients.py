@@ -3,7 +3,6 @@ run that keeps training (progress and chart updating) while the student switches
 two students who do not see each other's runs."""
 from urllib.parse import urlencode
 
-from lessons.gradients.views import VIEWS
 from tests.e2e.conftest import exceptions, open_view, wait_for_run, wait_until
 
 CHART = '[data-testid="stVegaLiteChart"]'
@@ -31,14 +30,6 @@ def body(page) -> str:
 
 def button(page, label: str):
     return page.locator("button").filter(has_text=label).first
-
-
-def test_every_view_renders_from_the_shipped_run(open_page):
-    page = open_page("gradients")
-    page.locator(CHART).first.wait_for(timeout=60_000)
-    assert "shipped precomputed run of the Healthy" in body(page)
-    for view in VIEWS[1:]:  # the default view (Norms) is the one just opened
-        assert open_view(page, "gradients", view, CHART) >= 1, view
 
 
 def test_views_switch_while_a_run_trains_and_after(open_page):

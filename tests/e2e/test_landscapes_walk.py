@@ -4,7 +4,6 @@ known answers, the trajectory's resolution, the optimizer comparison on other di
 Reset back to every default, the Share popover's link, and share links whose values no longer exist."""
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 
 from tests.e2e.conftest import choose, exceptions, open_view, share_popover_link, wait_for_run, wait_until
 
